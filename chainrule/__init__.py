@@ -1,0 +1,27 @@
+"""chainrule: backpropagation you can read, from the notes' scalar ``Value`` to NumPy ``Tensor`` s.
+
+``Value``, ``numerical_derivative``, ``gradcheck``, ``chainrule.nn`` (Neuron, Layer, MLP),
+``chainrule.losses`` and ``chainrule.optim`` need only the standard library. ``Tensor``, ``no_grad``
+and ``draw_dot`` load NumPy or graphviz the first time you use them.
+"""
+
+from chainrule.engine import Value
+from chainrule.gradcheck import GradcheckError, gradcheck, numerical_derivative
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Tensor": "chainrule.tensor",
+    "no_grad": "chainrule.tensor",
+    "draw_dot": "chainrule.viz.graph",
+}
+
+__all__ = ["Value", "numerical_derivative", "gradcheck", "GradcheckError", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

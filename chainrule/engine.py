@@ -1,0 +1,295 @@
+"""The scalar engine from the notes: a ``Value`` remembers how it was made, so ``backward()`` can
+apply the chain rule from the output back to every input.
+
+The story is the notes' own. ``c = a + b`` runs ``a.__add__(b)``, which computes ``c.data`` and
+records ``c._prev = (a, b)``, ``c._op = '+'`` and how to push ``c.grad`` back into ``a.grad`` and
+``b.grad``. ``c._backward()`` is that push, and it is a closure: called later, it still knows ``a``,
+``b`` and ``c``.
+
+How the closure is kept is the one place where this engine differs from the notes, for speed. In the
+notes every operation stores its closure on ``out``, and the closure refers to ``out``: each node forms
+a reference cycle with its own ``_backward``, and Python can free cycles only with its cyclic garbage
+collector, which then spends most of a training step walking old graphs. Here an operation records its
+*local derivatives* next to its result (``d out / d operand`` for each operand in ``_prev``), and
+``out._backward`` hands back, when asked, the closure that multiplies them by ``out.grad`` and adds
+them into the operands' ``grad`` (``_chain_rule`` below). No node refers to itself, so a graph is freed
+the moment the last name for it goes away.
+
+You can still add an operation exactly as the notes do, by writing a closure and assigning it:
+``out._backward = _backward`` stores it on the node and ``backward()`` calls it (see ``sigmoid`` in the
+README's tour for an example).
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Callable, Iterable, Sequence, Union
+
+from chainrule.autodiff import backpropagate
+
+Number = Union[int, float]
+
+
+def _as_float(data, where: str = "Value") -> float:
+    """The number ``data`` as a Python float, or a TypeError that says what was given instead."""
+    if type(data) is float:
+        return data
+    # numbers.Real covers int, bool, fractions and NumPy's float64/int64 scalars that scikit-learn
+    # hands out; str, None, lists and complex numbers are not real numbers.
+    if isinstance(data, Real):
+        return float(data)
+    raise TypeError(
+        f"{where}: expected a real number (int or float), got {type(data).__name__} {data!r}; "
+        "convert it first, e.g. float(x) or Value(float(x))"
+    )
+
+
+def _describe(v: "Value") -> str:
+    return f"{v.data!r} (label {v.label!r})" if v.label else repr(v.data)
+
+
+class Value:
+    """One number in a computation graph, with the gradient of the final output with respect to it.
+
+    ``Value(data, _children=(), _op='', label='')`` as in the notes. ``data`` is stored as a float;
+    ``grad`` starts at 0.0 and is filled in by ``backward()`` on some later result.
+    """
+
+    __slots__ = ("data", "grad", "label", "_op", "_prev", "_local_grads", "_custom_backward", "__weakref__")
+
+    def __init__(
+        self,
+        data: Number,
+        _children: Sequence["Value"] = (),
+        _op: str = "",
+        label: str = "",
+        _local_grads: Sequence[float] = (),
+    ):
+        self.data = data if type(data) is float else _as_float(data)
+        self.grad = 0.0
+        self.label = label
+        self._op = _op
+        # A tuple in operand order (the notes use a set): the traversal order, and so the order in
+        # which floating-point gradients are added up, is the same on every run.
+        self._prev = tuple(_children)
+        # d(self)/d(child) for each child in _prev: the operation's derivative rule, already evaluated.
+        self._local_grads = _local_grads
+        self._custom_backward = None
+
+    # -- the closure of the notes --------------------------------------------------------------
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """This node's chain-rule step: push ``self.grad`` into the ``grad`` of each node in ``_prev``."""
+        if self._custom_backward is not None:
+            return self._custom_backward
+        return self._chain_rule
+
+    @_backward.setter
+    def _backward(self, fn: Callable[[], None]) -> None:
+        # The notes' way of defining an operation: `out._backward = _backward`.
+        self._custom_backward = fn
+
+    def _chain_rule(self) -> None:
+        grad = self.grad
+        for child, local in zip(self._prev, self._local_grads):
+            # += and not =: a Value used twice (a + a, b * b) receives both contributions.
+            child.grad += local * grad
+
+    def backward(self) -> None:
+        """Fill in ``grad`` for every Value this one was computed from: d self / d that value.
+
+        Seeds ``self.grad = 1.0`` (d self / d self), sorts the graph topologically and runs each
+        node's ``_backward`` from here back to the leaves. Gradients accumulate: reset them to 0.0
+        (``model.zero_grad()``) before calling ``backward()`` again on a new result.
+        """
+        self.grad = 1.0
+        backpropagate(self)
+
+    def zero_grad(self) -> None:
+        self.grad = 0.0
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # -- arithmetic: each operation computes its result and its local derivatives side by side ----
+    def __add__(self, other: Union["Value", Number]) -> "Value":
+        other = other if isinstance(other, Value) else Value(other)
+        # d(a + b)/da = 1, d(a + b)/db = 1
+        return Value(self.data + other.data, (self, other), "+", _local_grads=(1.0, 1.0))
+
+    def __mul__(self, other: Union["Value", Number]) -> "Value":
+        other = other if isinstance(other, Value) else Value(other)
+        # d(a * b)/da = b, d(a * b)/db = a
+        return Value(self.data * other.data, (self, other), "*", _local_grads=(other.data, self.data))
+
+    def __truediv__(self, other: Union["Value", Number]) -> "Value":
+        other = other if isinstance(other, Value) else Value(other)
+        a, b = self.data, other.data
+        if b == 0.0:
+            raise ZeroDivisionError(f"division: cannot divide {_describe(self)} by zero ({_describe(other)})")
+        # d(a / b)/da = 1/b, d(a / b)/db = -a/b**2
+        return Value(a / b, (self, other), "/", _local_grads=(1.0 / b, -a / (b * b)))
+
+    def __pow__(self, other: Union["Value", Number]) -> "Value":
+        if isinstance(other, Value):
+            return self._pow_value(other)
+        n = _as_float(other, "pow (exponent)")
+        x = self.data
+        out = _checked_pow(x, n)
+        # d(x**n)/dx = n * x**(n-1); at x = 0 with n < 1 the slope is infinite, as in PyTorch.
+        if n == 0.0:
+            local = 0.0
+        elif x == 0.0 and n < 1.0:
+            local = math.copysign(math.inf, n)
+        else:
+            local = n * x ** (n - 1.0)
+        return Value(out, (self,), f"**{other}", _local_grads=(local,))
+
+    def _pow_value(self, other: "Value") -> "Value":
+        a, b = self.data, other.data
+        out = _checked_pow(a, b)
+        if b == 0.0:
+            d_base = 0.0
+        elif a == 0.0 and b < 1.0:
+            d_base = math.copysign(math.inf, b)
+        else:
+            d_base = b * a ** (b - 1.0)
+        # d(a**b)/db = a**b * ln(a): real only for a > 0. At a = 0 the limit is 0 (for b >= 0);
+        # for a < 0 there is no real derivative and the gradient is NaN, the same as PyTorch's.
+        if a > 0.0:
+            d_exponent = out * math.log(a)
+        elif a == 0.0 and b >= 0.0:
+            d_exponent = 0.0
+        else:
+            d_exponent = math.nan
+        return Value(out, (self, other), "**", _local_grads=(d_base, d_exponent))
+
+    def __neg__(self) -> "Value":  # -self
+        return Value(-self.data, (self,), "neg", _local_grads=(-1.0,))
+
+    def __radd__(self, other: Number) -> "Value":  # other + self
+        return self + other
+
+    def __sub__(self, other: Union["Value", Number]) -> "Value":  # self - other
+        return self + (-other)
+
+    def __rsub__(self, other: Number) -> "Value":  # other - self
+        return other + (-self)
+
+    def __rmul__(self, other: Number) -> "Value":  # other * self
+        return self * other
+
+    def __rtruediv__(self, other: Number) -> "Value":  # other / self
+        return Value(other) / self
+
+    def __rpow__(self, other: Number) -> "Value":  # other ** self
+        return Value(other) ** self
+
+    # -- functions -----------------------------------------------------------------------------
+    def exp(self) -> "Value":
+        x = self.data
+        try:
+            out = math.exp(x)
+        except OverflowError:
+            raise OverflowError(
+                f"exp: exp({_describe(self)}) is too large for a float (inputs above about 709.78 overflow); "
+                "scale the input down, or use a numerically stable form such as log-sum-exp"
+            ) from None
+        # d(e**x)/dx = e**x
+        return Value(out, (self,), "exp", _local_grads=(out,))
+
+    def log(self) -> "Value":
+        x = self.data
+        if not x > 0.0:
+            raise ValueError(f"log: input must be > 0, got {_describe(self)}")
+        # d(ln x)/dx = 1/x
+        return Value(math.log(x), (self,), "log", _local_grads=(1.0 / x,))
+
+    def tanh(self) -> "Value":
+        t = math.tanh(self.data)
+        # d(tanh x)/dx = 1 - tanh(x)**2
+        return Value(t, (self,), "tanh", _local_grads=(1.0 - t * t,))
+
+    def relu(self) -> "Value":
+        x = self.data
+        # d(relu x)/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch)
+        if x > 0.0:
+            return Value(x, (self,), "ReLU", _local_grads=(1.0,))
+        return Value(0.0, (self,), "ReLU", _local_grads=(0.0,))
+
+    def sigmoid(self) -> "Value":
+        x = self.data
+        # Written so that exp never overflows: for negative x, use e**x / (1 + e**x).
+        if x >= 0.0:
+            s = 1.0 / (1.0 + math.exp(-x))
+        else:
+            e = math.exp(x)
+            s = e / (1.0 + e)
+        # d(sigmoid x)/dx = sigmoid(x) * (1 - sigmoid(x))
+        return Value(s, (self,), "sigmoid", _local_grads=(s * (1.0 - s),))
+
+
+def _checked_pow(base: float, exponent: float) -> float:
+    """``base ** exponent`` as a real float, or an error that names both numbers."""
+    if base == 0.0 and exponent < 0.0:
+        raise ZeroDivisionError(f"pow: 0.0 ** {exponent!r} divides by zero (negative power of zero)")
+    if base < 0.0 and not float(exponent).is_integer():
+        raise ValueError(
+            f"pow: {base!r} ** {exponent!r} has no real value (negative base, non-integer exponent)"
+        )
+    try:
+        return base**exponent
+    except OverflowError:
+        raise OverflowError(f"pow: {base!r} ** {exponent!r} is too large for a float") from None
+
+
+def weighted_sum(weights: Sequence[Value], inputs: Iterable[Union[Value, Number]], bias: Value) -> Value:
+    """``bias + w0*x0 + w1*x1 + ...`` as one node: the notes' ``sum((wi*xi ...), self.b)``, fused.
+
+    The notes build this sum from 2n + 1 nodes (n products, n additions); here it is one node whose
+    local derivatives are d/dwi = xi, d/dxi = wi and d/db = 1. The additions happen in the same order
+    (bias first, then each product), so the result is the same float. Inputs may be Values or numbers.
+    """
+    total = bias.data
+    children = []
+    locals_ = []
+    for w, x in zip(weights, inputs):
+        wd = w.data
+        if isinstance(x, Value):
+            xd = x.data
+            children.append(w)
+            children.append(x)
+            locals_.append(xd)
+            locals_.append(wd)
+        else:
+            xd = x if type(x) is float else _as_float(x, "weighted_sum (input)")
+            children.append(w)
+            locals_.append(xd)
+        total += wd * xd
+    children.append(bias)
+    locals_.append(1.0)
+    return Value(total, children, "wsum", _local_grads=locals_)
+
+
+def sum_of_squares(values: Iterable[Value]) -> Value:
+    """``v0**2 + v1**2 + ...`` as one node (an L2 penalty over parameters); d/dvi = 2 vi."""
+    values = tuple(values)
+    total = 0.0
+    for v in values:
+        total += v.data * v.data
+    return Value(total, values, "sumsq", _local_grads=[2.0 * v.data for v in values])
+
+
+def value_sum(values: Iterable[Union[Value, Number]]) -> Value:
+    """``v0 + v1 + ...`` as one node (d/dvi = 1), summed left to right like Python's ``sum``."""
+    children = []
+    total = 0.0
+    for v in values:
+        if isinstance(v, Value):
+            children.append(v)
+            total += v.data
+        else:
+            total += _as_float(v, "value_sum")
+    return Value(total, children, "sum", _local_grads=[1.0] * len(children))

@@ -1,0 +1,21 @@
+"""Neural networks built from the two engines.
+
+From the notes (scalar ``Value`` graphs, standard library only): ``Neuron``, ``Layer``, ``MLP``.
+For NumPy ``Tensor`` graphs: ``Linear``, ``Sequential``, ``ReLU``, ``Tanh``, ``Sigmoid``; they are
+imported on first use, so ``import chainrule.nn`` never needs NumPy.
+"""
+
+from chainrule.nn.module import Module
+from chainrule.nn.mlp import ACTIVATIONS, MLP, Layer, Neuron
+
+_TENSOR_LAYERS = ("Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "Identity")
+
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", *_TENSOR_LAYERS]
+
+
+def __getattr__(name):
+    if name in _TENSOR_LAYERS:
+        from chainrule.nn import layers
+
+        return getattr(layers, name)
+    raise AttributeError(f"module 'chainrule.nn' has no attribute {name!r}")
