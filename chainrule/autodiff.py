@@ -34,8 +34,10 @@ def topological_order(root: Any) -> list:
         for child in children:
             if child not in visited:
                 visited.add(child)
-                stack.append((child, iter(child._prev)))
-                break
+                if child._prev:
+                    stack.append((child, iter(child._prev)))
+                    break
+                order.append(child)  # a leaf has no children to wait for
         else:
             # All children are in the order; now the node itself may go in (the notes' topo.append(v)).
             stack.pop()

@@ -23,6 +23,7 @@ README's tour for an example).
 from __future__ import annotations
 
 import math
+from operator import mul as _mul
 from numbers import Real
 from typing import Callable, Iterable, Sequence, Union
 
@@ -245,32 +246,55 @@ def _checked_pow(base: float, exponent: float) -> float:
         raise OverflowError(f"pow: {base!r} ** {exponent!r} is too large for a float") from None
 
 
-def weighted_sum(weights: Sequence[Value], inputs: Iterable[Union[Value, Number]], bias: Value) -> Value:
+class Inputs:
+    """A layer's inputs, unpacked once for all of its neurons: the Values among them and every float.
+
+    ``weighted_sum`` needs, for each input, its number (d/dw) and, for the inputs that are Values,
+    the Value itself (a child in the graph). A layer of 16 neurons reads the same inputs 16 times, so
+    it unpacks them here once.
+    """
+
+    __slots__ = ("values", "data", "value_positions")
+
+    def __init__(self, inputs: Iterable[Union[Value, Number]]):
+        inputs = inputs if isinstance(inputs, (list, tuple)) else list(inputs)
+        values = [x for x in inputs if isinstance(x, Value)]
+        self.values = values
+        if len(values) == len(inputs):
+            self.data = [x.data for x in values]
+            self.value_positions = None  # every input is a Value
+        else:
+            self.data = [x.data if isinstance(x, Value) else _as_float(x, "weighted_sum (input)") for x in inputs]
+            self.value_positions = [i for i, x in enumerate(inputs) if isinstance(x, Value)]
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+def weighted_sum(
+    weights: Sequence[Value], inputs: Union[Inputs, Iterable[Union[Value, Number]]], bias: Value
+) -> Value:
     """``bias + w0*x0 + w1*x1 + ...`` as one node: the notes' ``sum((wi*xi ...), self.b)``, fused.
 
-    The notes build this sum from 2n + 1 nodes (n products, n additions); here it is one node whose
-    local derivatives are d/dwi = xi, d/dxi = wi and d/db = 1. The additions happen in the same order
-    (bias first, then each product), so the result is the same float. Inputs may be Values or numbers.
+    The notes build this sum from 2n + 1 nodes (n products, n additions); here it is one node with
+    ``_prev = (w0, ..., wn-1, x0, ..., xn-1, b)`` (inputs that are plain numbers are not in the graph)
+    and local derivatives d/dwi = xi, d/dxi = wi, d/db = 1. The additions happen in the notes' order
+    (bias first, then each product, left to right), so the result is the same float.
     """
-    total = bias.data
-    children = []
-    locals_ = []
-    for w, x in zip(weights, inputs):
-        wd = w.data
-        if isinstance(x, Value):
-            xd = x.data
-            children.append(w)
-            children.append(x)
-            locals_.append(xd)
-            locals_.append(wd)
-        else:
-            xd = x if type(x) is float else _as_float(x, "weighted_sum (input)")
-            children.append(w)
-            locals_.append(xd)
-        total += wd * xd
-    children.append(bias)
-    locals_.append(1.0)
-    return Value(total, children, "wsum", _local_grads=locals_)
+    if not isinstance(inputs, Inputs):
+        inputs = Inputs(inputs)
+    x_data = inputs.data
+    if len(weights) != len(x_data):
+        raise ValueError(f"weighted_sum: {len(weights)} weights but {len(x_data)} inputs")
+    w_data = [w.data for w in weights]
+    total = sum(map(_mul, w_data, x_data), bias.data)
+    if inputs.value_positions is None:
+        children = (*weights, *inputs.values, bias)
+        local_grads = (*x_data, *w_data, 1.0)
+    else:
+        children = (*weights, *inputs.values, bias)
+        local_grads = (*x_data, *[w_data[i] for i in inputs.value_positions], 1.0)
+    return Value(total, children, "wsum", _local_grads=local_grads)
 
 
 def sum_of_squares(values: Iterable[Value]) -> Value:

@@ -8,7 +8,7 @@ import random
 from numbers import Integral
 from typing import Optional, Sequence, Union
 
-from chainrule.engine import Value, weighted_sum
+from chainrule.engine import Inputs, Value, weighted_sum
 from chainrule.nn.module import Module
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
@@ -26,6 +26,11 @@ def _check_size(n, what: str, where: str) -> int:
     return int(n)
 
 
+def _as_sequence(x) -> Sequence:
+    # A one-neuron layer hands the next layer a single Value (as in the notes), not a list.
+    return x if isinstance(x, (list, tuple)) else [x]
+
+
 class Neuron(Module):
     """``act = w0*x0 + w1*x1 + ... + b``, then an activation (tanh as in the notes)."""
 
@@ -38,9 +43,9 @@ class Neuron(Module):
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(rng.uniform(-1, 1))
 
-    def __call__(self, x: Union[Sequence, Value, float]) -> Value:
-        if not isinstance(x, (list, tuple)):
-            x = [x]  # the single output of a one-neuron layer feeding the next layer
+    def __call__(self, x: Union[Sequence, Value, float, Inputs]) -> Value:
+        if not isinstance(x, Inputs):
+            x = Inputs(_as_sequence(x))
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
         # The notes write `sum((wi*xi for wi, xi in zip(self.w, x)), self.b)`: 2n + 1 nodes.
@@ -69,6 +74,7 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation=activation, rng=rng) for _ in range(nout)]
 
     def __call__(self, x):
+        x = Inputs(_as_sequence(x))  # unpacked once, read by every neuron
         outs = [n(x) for n in self.neurons]
         # As in the notes: a layer of one neuron gives back that Value, not a one-element list.
         return outs[0] if len(outs) == 1 else outs

@@ -1,0 +1,224 @@
+"""The ``chainrule`` command line (also ``python -m chainrule``).
+
+    chainrule lecture              the notes' training loop, step by step
+    chainrule demo                 micrograd's moons demo on scalar Values, with a picture
+    chainrule train digits|moons   the Tensor engine on real data
+    chainrule graph --html PATH    a page that walks the backward pass node by node
+
+Every mistake on the command line ends in one line that says what was wrong and a non-zero exit,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+PROG = "chainrule"
+
+
+class UsageError(Exception):
+    """A bad option or value: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints the usage block and exits; the command line reports one line instead.
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="chainrule: backpropagation you can read, trained on real data.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    lecture = commands.add_parser("lecture", help="the notes' training loop: MLP(3, [4, 4, 1]) on four examples",
+                                  description="Run the notes' training loop exactly, printing 'k loss' each step.")
+    lecture.add_argument("--steps", type=_positive_int, default=20, help="training steps (default 20)")
+    lecture.add_argument("--lr", type=_positive_float, default=0.05, help="learning rate (default 0.05)")
+    lecture.add_argument("--seed", type=_seed, default=0, help="random.seed for the weights (default 0)")
+
+    demo = commands.add_parser("demo", help="micrograd's moons demo on scalar Values",
+                               description="Train MLP(2, [16, 16, 1]) (ReLU, linear output) on 100 moons points "
+                                           "with hinge loss + 1e-4 L2 and SGD, lr * (1 - 0.9 k / steps).")
+    demo.add_argument("--steps", type=_positive_int, default=100, help="training steps (default 100)")
+    demo.add_argument("--lr", type=_positive_float, default=1.0, help="initial learning rate (default 1.0)")
+    demo.add_argument("--seed", type=_seed, default=1337, help="seed for the data and the weights (default 1337)")
+    _add_output_options(demo)
+
+    train = commands.add_parser("train", help="the Tensor engine on real data: digits or moons",
+                                description="Train with the NumPy Tensor engine.")
+    train.add_argument("dataset", choices=["digits", "moons"], help="digits: scikit-learn's 8x8 handwritten "
+                                                                   "digits; moons: the demo on Tensors")
+    train.add_argument("--epochs", type=_positive_int, default=None,
+                       help="passes over the data (digits, default 30) or steps (moons, default 100)")
+    train.add_argument("--steps", type=_positive_int, default=None, help="same as --epochs")
+    train.add_argument("--lr", type=_positive_float, default=None, help="learning rate (digits 1e-3 Adam, moons 1.0)")
+    train.add_argument("--batch-size", type=_positive_int, default=64, help="digits mini-batch size (default 64)")
+    train.add_argument("--seed", type=_seed, default=None, help="seed for the split and weights")
+    _add_output_options(train)
+
+    graph = commands.add_parser("graph", help="draw a graph and write the step-through backward-pass page",
+                                description="Draw the lecture's neuron (or the demo model on one input) and "
+                                            "write a self-contained HTML page that walks its backward pass.")
+    graph.add_argument("--html", type=Path, help="write the interactive page here")
+    graph.add_argument("--svg", type=Path, help="also draw the graph with Graphviz into this .svg or .png file")
+    graph.add_argument("--model", choices=["neuron", "demo"], default="neuron",
+                       help="neuron: the lecture's tanh neuron (default); demo: MLP(2, [4, 4, 1]) on one point")
+    graph.add_argument("--seed", type=_seed, default=1337, help="weights for --model demo")
+    graph.add_argument("--screenshot", type=Path, help="save a PNG screenshot of the page (needs chromium)")
+    return parser
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("chainrule-output"),
+                        help="folder for the pictures (default ./chainrule-output)")
+    parser.add_argument("--no-plots", action="store_true", help="do not save pictures")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _version() -> str:
+    from chainrule import __version__
+
+    return __version__
+
+
+def _report(result, what: str) -> None:
+    for name, value in result.final.items():
+        if isinstance(value, float):
+            shown = f"{value:.2%}" if "accuracy" in name else f"{value:.6f}"
+            print(f"{what} {name}: {shown}")
+    for path in result.files:
+        print(f"saved {path}")
+    for note in result.notes:
+        print(note)
+
+
+def _run_lecture(args) -> None:
+    from chainrule.training import lecture
+
+    lecture(steps=args.steps, lr=args.lr, seed=args.seed)
+
+
+def _run_demo(args) -> None:
+    from chainrule.training import moons_demo
+
+    result = moons_demo(steps=args.steps, lr=args.lr, seed=args.seed,
+                        out_dir=None if args.no_plots else args.out, progress=not args.no_progress)
+    _report(result, "demo")
+
+
+def _run_train(args) -> None:
+    from chainrule import training
+
+    if args.epochs is not None and args.steps is not None and args.epochs != args.steps:
+        raise UsageError(f"{PROG} train: give --epochs or --steps, not both")
+    count = args.epochs if args.epochs is not None else args.steps
+    out_dir = None if args.no_plots else args.out
+    progress = not args.no_progress
+    if args.dataset == "digits":
+        result = training.train_digits(epochs=count or 30, lr=args.lr or 1e-3, batch_size=args.batch_size,
+                                       seed=0 if args.seed is None else args.seed, out_dir=out_dir, progress=progress)
+    else:
+        result = training.train_moons(steps=count or 100, lr=args.lr or 1.0,
+                                      seed=1337 if args.seed is None else args.seed, out_dir=out_dir,
+                                      progress=progress)
+    _report(result, f"train {args.dataset}")
+
+
+def _run_graph(args) -> None:
+    if args.html is None and args.svg is None:
+        raise UsageError(f"{PROG} graph: say what to write: --html PATH and/or --svg PATH")
+    root = _graph_root(args.model, args.seed)
+    if args.svg is not None:
+        from chainrule.viz.graph import save_graph
+
+        print(f"saved {save_graph(root, args.svg)}")
+    if args.html is not None:
+        from chainrule.viz import save_html
+
+        title = "The lecture's neuron" if args.model == "neuron" else "MLP(2, [4, 4, 1]) on one moons point"
+        print(f"saved {save_html(root, args.html, title=title)}")
+        if args.screenshot is not None:
+            from chainrule.viz.html import screenshot_html
+
+            print(f"saved {screenshot_html(args.html, args.screenshot)}")
+
+
+def _graph_root(model: str, seed: int):
+    from chainrule.examples import lecture_neuron
+
+    if model == "neuron":
+        return lecture_neuron()
+    import random
+
+    from chainrule.losses import hinge
+    from chainrule.nn import MLP
+
+    net = MLP(2, [4, 4, 1], activation="relu", output_activation="linear", rng=random.Random(seed))
+    x = [0.5, -0.25]
+    loss = hinge(net(x), 1.0)
+    loss.label = "loss"
+    loss.backward()
+    return loss
+
+
+COMMANDS = {"lecture": _run_lecture, "demo": _run_demo, "train": _run_train, "graph": _run_graph}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line; returns the exit status (0 on success)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        COMMANDS[args.command](args)
+        return 0
+    except UsageError as error:
+        print(f"{error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, ImportError, OSError, OverflowError, ZeroDivisionError, RuntimeError) as error:
+        # One line: what failed and why; the library's messages already say what to do.
+        print(f"{PROG}: error: {type(error).__name__}: {error}".splitlines()[0], file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
