@@ -1,0 +1,259 @@
+"""Draw a computation graph the way the lecture does: a box per value, a small node per operation.
+
+``draw_dot(root)`` returns a ``graphviz.Digraph`` (Jupyter shows it inline); ``save_graph(root, path)``
+writes it to disk as DOT source and, through Graphviz's ``dot`` program, as SVG or PNG.
+
+Both engines are drawn from the same protocol: a node has ``_prev`` (its operands, in order), ``_op``
+(the operation that made it, ``''`` for an input), ``label``, ``data`` and ``grad``. A scalar ``Value``
+shows its numbers; a ``Tensor`` (any node whose ``data`` is an array) shows its shape and a summary.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, List, Optional, Sequence, Union
+
+from chainrule.autodiff import topological_order
+
+GRAPHVIZ_INSTALL_HINT = (
+    "install Graphviz's `dot` program: `apt-get install graphviz` (Debian/Ubuntu), "
+    "`brew install graphviz` (macOS) or `conda install graphviz`"
+)
+
+RANKDIRS = ("LR", "RL", "TB", "BT")
+RENDER_FORMATS = ("svg", "png", "pdf")
+FONT = "Helvetica,Arial,sans-serif"
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Graphviz's ``dot`` program is not on PATH, so a graph could not be rendered to an image.
+
+    ``dot_path`` is the DOT source file that was written anyway (``None`` if nothing was written); any
+    Graphviz install renders it later with ``dot -Tsvg graph.dot -o graph.svg``.
+    """
+
+    def __init__(self, message: str, dot_path: Optional[Path] = None):
+        super().__init__(message)
+        self.dot_path = dot_path
+
+
+# -- reading a node: the protocol both engines share ----------------------------------------------
+def is_array(x: Any) -> bool:
+    """True for NumPy arrays (a Tensor's ``data`` and ``grad``), False for plain numbers."""
+    # Duck-typed so that this module never has to import the Tensor engine or NumPy itself.
+    return hasattr(x, "shape") and hasattr(x, "dtype") and hasattr(x, "ndim")
+
+
+def format_number(x: float) -> str:
+    """A scalar as the boxes show it: four decimals, as in the lecture (``-1.5000``)."""
+    return f"{float(x):.4f}"
+
+
+def format_array(a: Any) -> str:
+    """A short one-line picture of an array: its values when tiny, else shape, mean, min and max."""
+    shape = "x".join(str(n) for n in a.shape) or "scalar"
+    if a.size == 0:
+        return f"{shape} empty"
+    if a.size <= 4:
+        values = " ".join(format_number(v) for v in a.ravel().tolist())
+        return f"{shape} [{values}]"
+    return f"{shape} mean {format_number(a.mean())} min {format_number(a.min())} max {format_number(a.max())}"
+
+
+def format_quantity(x: Any) -> str:
+    """``data`` or ``grad`` of either engine as text; a Tensor's missing gradient shows as ``None``."""
+    if x is None:
+        return "None"
+    if is_array(x):
+        return format_array(x)
+    return format_number(x)
+
+
+def shape_of(node: Any) -> Optional[tuple]:
+    """The shape of a Tensor node's data, or None for a scalar Value."""
+    return tuple(node.data.shape) if is_array(node.data) else None
+
+
+def graph_nodes(root: Any, max_nodes: int = 300, where: str = "draw_dot") -> List[Any]:
+    """Every node ``root`` depends on in topological order (``root`` last), refusing huge graphs.
+
+    Raises ValueError when there are more than ``max_nodes`` nodes: a drawing that large is unreadable
+    and Graphviz would take minutes over it, so the message says how to draw a part instead.
+    """
+    if not hasattr(root, "_prev"):
+        raise TypeError(
+            f"{where}: expected a node of a computation graph (a Value or Tensor with _prev), "
+            f"got {type(root).__name__} {root!r}"
+        )
+    if not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"{where}: max_nodes must be a positive integer, got {max_nodes!r}")
+    order = topological_order(root)
+    if len(order) > max_nodes:
+        name = f" {root.label!r}" if getattr(root, "label", "") else ""
+        raise ValueError(
+            f"{where}: the graph under{name} ({root._op or 'leaf'} node) has {len(order)} nodes, more than "
+            f"max_nodes={max_nodes}; a picture that large is unreadable. Draw a part of it: pass an "
+            "intermediate node as the root (e.g. one neuron's output, or the loss of a single example), "
+            f"or raise the limit with max_nodes={len(order)}."
+        )
+    return order
+
+
+def value_id(i: int) -> str:
+    """The id of the i-th node (in topological order) in the DOT source and in the SVG."""
+    return f"v{i}"
+
+
+def op_id(i: int) -> str:
+    """The id of the small operation node that produced the i-th value."""
+    return f"op{i}"
+
+
+# -- building the picture ---------------------------------------------------------------------------
+def _escape_record(text: str) -> str:
+    # In a record label these characters separate or name fields; a backslash starts an escape.
+    for ch in "\\{}|<>\"":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _escape_plain(text: str) -> str:
+    return text.replace("\\", "\\\\")
+
+
+def _check_rankdir(rankdir: str, where: str) -> str:
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"{where}: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    return rankdir
+
+
+def build_digraph(
+    order: Sequence[Any],
+    rankdir: str = "LR",
+    format: str = "svg",
+    grad_texts: Optional[Sequence[str]] = None,
+    where: str = "draw_dot",
+):
+    """The Digraph for nodes already in topological order; ``grad_texts`` replaces the grad fields.
+
+    ``save_html`` passes the longest grad text each box will show, so that Graphviz makes every box
+    wide enough for all the numbers the page puts in it while you step through the backward pass.
+    """
+    try:
+        import graphviz
+    except ImportError:
+        raise ImportError(
+            f"{where} needs the graphviz Python package: pip install 'chainrule[demo]' (and {GRAPHVIZ_INSTALL_HINT})"
+        ) from None
+    _check_rankdir(rankdir, where)
+    dot = graphviz.Digraph(
+        format=format,
+        graph_attr={"rankdir": rankdir},
+        node_attr={"fontname": FONT, "fontsize": "12"},
+        edge_attr={"color": "#555555"},
+    )
+    # Nodes are named by their place in the topological order, so the same graph gives the same
+    # DOT source (and the same SVG ids) on every run, unlike names built from id().
+    index = {id(node): i for i, node in enumerate(order)}
+    for i, node in enumerate(order):
+        grad = grad_texts[i] if grad_texts is not None else format_quantity(node.grad)
+        label = getattr(node, "label", "") or ""
+        record = " | ".join(
+            [_escape_record(label), _escape_record(f"data {format_quantity(node.data)}"), _escape_record(f"grad {grad}")]
+        )
+        dot.node(value_id(i), "{ " + record + " }", shape="record", id=value_id(i))
+        if node._op:
+            # The operation gets a node of its own between the operands and the result.
+            dot.node(op_id(i), _escape_plain(str(node._op)), id=op_id(i), fontsize="11", margin="0.04,0.02", height="0.35")
+            dot.edge(op_id(i), value_id(i))
+            target = op_id(i)
+        else:
+            target = value_id(i)
+        for child in node._prev:
+            dot.edge(value_id(index[id(child)]), target)
+    return dot
+
+
+def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", max_nodes: int = 300):
+    """Draw the graph that produced ``root`` as a ``graphviz.Digraph`` (shown inline in Jupyter).
+
+    Each value is a record box ``label | data 2.0000 | grad 1.0000`` (a Tensor shows its shape and a
+    summary instead of a number); each operation is a small node between its operands and its
+    result. ``format`` is the image format ``render()`` produces, ``rankdir`` the direction ('LR'
+    draws inputs on the left). Node ids are ``v<i>`` and ``op<i>``, ``i`` the node's index in
+    ``chainrule.autodiff.topological_order(root)``.
+
+    Raises ValueError for graphs with more than ``max_nodes`` nodes (draw an intermediate node
+    instead, or raise ``max_nodes``) or an unknown ``rankdir``; TypeError if ``root`` is not a graph
+    node; ImportError if the graphviz package is missing.
+    """
+    order = graph_nodes(root, max_nodes, "draw_dot")
+    return build_digraph(order, rankdir=rankdir, format=format)
+
+
+def require_dot(where: str, dot_path: Optional[Path] = None) -> str:
+    """The path of Graphviz's ``dot`` program, or GraphvizNotFoundError saying how to install it."""
+    dot = shutil.which("dot")
+    if dot is None:
+        wrote = f"; the DOT source was written to {dot_path}" if dot_path is not None else ""
+        raise GraphvizNotFoundError(
+            f"{where}: Graphviz's `dot` program was not found on PATH{wrote}. To render images, "
+            f"{GRAPHVIZ_INSTALL_HINT}.",
+            dot_path=dot_path,
+        )
+    return dot
+
+
+def save_graph(
+    root: Any, path: Union[str, Path], rankdir: str = "LR", max_nodes: int = 300
+) -> Path:
+    """Save the picture of ``root``'s graph: DOT source always, an image where Graphviz can make one.
+
+    The image format is the suffix of ``path`` (``.svg``, ``.png`` or ``.pdf``); the DOT source goes
+    next to it as ``<path without suffix>.dot`` (a ``.dot`` path writes only the source). Returns the
+    path written.
+
+    When Graphviz's ``dot`` program is not installed, the ``.dot`` file is still written and
+    GraphvizNotFoundError is raised (its ``dot_path`` names the file, its message how to install
+    Graphviz): you asked for an image, and a silently missing one would surface much later.
+    Also raises ValueError for an unknown suffix or a graph larger than ``max_nodes``.
+    """
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in RENDER_FORMATS + ("dot", "gv"):
+        raise ValueError(
+            f"save_graph: cannot tell the image format from {str(path)!r}; end the path with "
+            f"{', '.join('.' + f for f in RENDER_FORMATS)} or .dot"
+        )
+    order = graph_nodes(root, max_nodes, "save_graph")
+    digraph = build_digraph(order, rankdir=rankdir, format=fmt if fmt in RENDER_FORMATS else "svg", where="save_graph")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dot_path = path if fmt in ("dot", "gv") else path.with_suffix(".dot")
+    dot_path.write_text(digraph.source, encoding="utf-8")
+    if dot_path == path:
+        return path
+    dot = require_dot("save_graph", dot_path)
+    # Run `dot` directly (not graphviz.render) so the program found above is the one that runs.
+    result = subprocess.run([dot, f"-T{fmt}", "-o", str(path), str(dot_path)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"save_graph: Graphviz failed to render {dot_path} to {path} (exit {result.returncode}): "
+            f"{result.stderr.strip()}"
+        )
+    return path
+
+
+def render_svg(order: Sequence[Any], rankdir: str = "LR", grad_texts: Optional[Sequence[str]] = None,
+               where: str = "save_html") -> str:
+    """The SVG text Graphviz's ``dot`` makes for nodes in topological order (used by the HTML page).
+
+    Raises GraphvizNotFoundError when ``dot`` is not installed.
+    """
+    digraph = build_digraph(order, rankdir=rankdir, grad_texts=grad_texts, where=where)
+    dot = require_dot(where)
+    result = subprocess.run([dot, "-Tsvg"], input=digraph.source, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{where}: Graphviz failed to render the graph (exit {result.returncode}): {result.stderr}")
+    return result.stdout
