@@ -23,7 +23,19 @@ _LAZY = {
     "confusion_counts": "chainrule.viz.plots",
 }
 
-__all__ = ["draw_dot", "save_graph", "GraphvizNotFoundError", *_LAZY]
+__all__ = [
+    "GraphvizNotFoundError",
+    "backward_steps",
+    "confusion_counts",
+    "draw_dot",
+    "headless_chromium",
+    "plot_confusion_matrix",
+    "plot_decision_boundary",
+    "plot_history",
+    "save_graph",
+    "save_html",
+    "screenshot_html",
+]
 
 
 def __getattr__(name):

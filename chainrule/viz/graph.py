@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any
 
 from chainrule.autodiff import topological_order
 
@@ -34,7 +35,7 @@ class GraphvizNotFoundError(RuntimeError):
     Graphviz install renders it later with ``dot -Tsvg graph.dot -o graph.svg``.
     """
 
-    def __init__(self, message: str, dot_path: Optional[Path] = None):
+    def __init__(self, message: str, dot_path: Path | None = None):
         super().__init__(message)
         self.dot_path = dot_path
 
@@ -71,12 +72,12 @@ def format_quantity(x: Any) -> str:
     return format_number(x)
 
 
-def shape_of(node: Any) -> Optional[tuple]:
+def shape_of(node: Any) -> tuple | None:
     """The shape of a Tensor node's data, or None for a scalar Value."""
     return tuple(node.data.shape) if is_array(node.data) else None
 
 
-def graph_nodes(root: Any, max_nodes: int = 300, where: str = "draw_dot") -> List[Any]:
+def graph_nodes(root: Any, max_nodes: int = 300, where: str = "draw_dot") -> list[Any]:
     """Every node ``root`` depends on in topological order (``root`` last), refusing huge graphs.
 
     Raises ValueError when there are more than ``max_nodes`` nodes: a drawing that large is unreadable
@@ -114,7 +115,7 @@ def op_id(i: int) -> str:
 # -- building the picture ---------------------------------------------------------------------------
 def _escape_record(text: str) -> str:
     # In a record label these characters separate or name fields; a backslash starts an escape.
-    for ch in "\\{}|<>\"":
+    for ch in '\\{}|<>"':
         text = text.replace(ch, "\\" + ch)
     return text
 
@@ -133,7 +134,7 @@ def build_digraph(
     order: Sequence[Any],
     rankdir: str = "LR",
     format: str = "svg",
-    grad_texts: Optional[Sequence[str]] = None,
+    grad_texts: Sequence[str] | None = None,
     where: str = "draw_dot",
 ):
     """The Digraph for nodes already in topological order; ``grad_texts`` replaces the grad fields.
@@ -161,12 +162,18 @@ def build_digraph(
         grad = grad_texts[i] if grad_texts is not None else format_quantity(node.grad)
         label = getattr(node, "label", "") or ""
         record = " | ".join(
-            [_escape_record(label), _escape_record(f"data {format_quantity(node.data)}"), _escape_record(f"grad {grad}")]
+            [
+                _escape_record(label),
+                _escape_record(f"data {format_quantity(node.data)}"),
+                _escape_record(f"grad {grad}"),
+            ]
         )
         dot.node(value_id(i), "{ " + record + " }", shape="record", id=value_id(i))
         if node._op:
             # The operation gets a node of its own between the operands and the result.
-            dot.node(op_id(i), _escape_plain(str(node._op)), id=op_id(i), fontsize="11", margin="0.04,0.02", height="0.35")
+            dot.node(
+                op_id(i), _escape_plain(str(node._op)), id=op_id(i), fontsize="11", margin="0.04,0.02", height="0.35"
+            )
             dot.edge(op_id(i), value_id(i))
             target = op_id(i)
         else:
@@ -193,7 +200,7 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", max_nodes: int
     return build_digraph(order, rankdir=rankdir, format=format)
 
 
-def require_dot(where: str, dot_path: Optional[Path] = None) -> str:
+def require_dot(where: str, dot_path: Path | None = None) -> str:
     """The path of Graphviz's ``dot`` program, or GraphvizNotFoundError saying how to install it."""
     dot = shutil.which("dot")
     if dot is None:
@@ -206,9 +213,7 @@ def require_dot(where: str, dot_path: Optional[Path] = None) -> str:
     return dot
 
 
-def save_graph(
-    root: Any, path: Union[str, Path], rankdir: str = "LR", max_nodes: int = 300
-) -> Path:
+def save_graph(root: Any, path: str | Path, rankdir: str = "LR", max_nodes: int = 300) -> Path:
     """Save the picture of ``root``'s graph: DOT source always, an image where Graphviz can make one.
 
     The image format is the suffix of ``path`` (``.svg``, ``.png`` or ``.pdf``); the DOT source goes
@@ -236,7 +241,9 @@ def save_graph(
         return path
     dot = require_dot("save_graph", dot_path)
     # Run `dot` directly (not graphviz.render) so the program found above is the one that runs.
-    result = subprocess.run([dot, f"-T{fmt}", "-o", str(path), str(dot_path)], capture_output=True, text=True)
+    result = subprocess.run(
+        [dot, f"-T{fmt}", "-o", str(path), str(dot_path)], check=False, capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise RuntimeError(
             f"save_graph: Graphviz failed to render {dot_path} to {path} (exit {result.returncode}): "
@@ -245,15 +252,16 @@ def save_graph(
     return path
 
 
-def render_svg(order: Sequence[Any], rankdir: str = "LR", grad_texts: Optional[Sequence[str]] = None,
-               where: str = "save_html") -> str:
+def render_svg(
+    order: Sequence[Any], rankdir: str = "LR", grad_texts: Sequence[str] | None = None, where: str = "save_html"
+) -> str:
     """The SVG text Graphviz's ``dot`` makes for nodes in topological order (used by the HTML page).
 
     Raises GraphvizNotFoundError when ``dot`` is not installed.
     """
     digraph = build_digraph(order, rankdir=rankdir, grad_texts=grad_texts, where=where)
     dot = require_dot(where)
-    result = subprocess.run([dot, "-Tsvg"], input=digraph.source, capture_output=True, text=True)
+    result = subprocess.run([dot, "-Tsvg"], input=digraph.source, check=False, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"{where}: Graphviz failed to render the graph (exit {result.returncode}): {result.stderr}")
     return result.stdout
