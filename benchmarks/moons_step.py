@@ -1,0 +1,279 @@
+"""One step of micrograd's moons demo, side by side: chainrule vs micrograd vs PyTorch vs plain NumPy.
+
+    python benchmarks/moons_step.py            # the table in the README
+    python benchmarks/moons_step.py --quick    # a tiny run, so CI notices if this script rots
+
+Every system starts from the same weights (micrograd's, drawn with ``random.seed(1337)``) and trains
+on the same 100 points: forward, hinge loss + 1e-4 L2, backward, SGD at ``1 - 0.9 k / 100``. The
+systems take turns in rotating order; each turn times a few consecutive steps after a
+``gc.collect()`` that is not timed, so no system pays for another's garbage, and each does pay for
+its own. Reported: the median time per step, peak memory of one step (tracemalloc), and the largest
+relative difference between its loss and micrograd's over all steps.
+
+Installs nothing; needs ``pip install micrograd==0.1.0 torch==2.13.0 scikit-learn``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone without installing
+
+from chainrule import training  # noqa: E402
+from chainrule.data import moons  # noqa: E402
+
+ALPHA = 1e-4
+SEED = 1337
+
+
+# -- the systems ------------------------------------------------------------------------------------
+# Each is a class with step(k) -> loss of that step (before the update), all starting from the same
+# weights: a list of (W, b) arrays per layer, W of shape (nin, nout).
+
+
+class Micrograd:
+    name = "micrograd 0.1.0"
+
+    def __init__(self, layers, X, y, steps):
+        from micrograd.engine import Value
+        from micrograd.nn import MLP
+
+        self.Value = Value
+        self.model = MLP(2, [16, 16, 1])
+        set_scalar_weights(self.model, layers)
+        self.X, self.y, self.steps = X.tolist(), y.tolist(), steps
+
+    def step(self, k):
+        Value, model = self.Value, self.model
+        # micrograd's demo.ipynb, as written there
+        inputs = [list(map(Value, xrow)) for xrow in self.X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(self.y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * sum((p * p for p in model.parameters()))
+        total_loss = data_loss + reg_loss
+        model.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k / self.steps
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+        return total_loss.data
+
+
+class ChainruleValue:
+    name = "chainrule Value"
+
+    def __init__(self, layers, X, y, steps):
+        self.model = training.demo_model()
+        set_scalar_weights(self.model, layers)
+        self.X, self.y, self.steps = X.tolist(), y.tolist(), steps
+
+    def step(self, k):
+        loss, _ = training.demo_step(self.model, self.X, self.y, k, self.steps)
+        return loss
+
+
+class ChainruleTensor:
+    name = "chainrule Tensor"
+
+    def __init__(self, layers, X, y, steps):
+        from chainrule import Tensor
+
+        self.model = training.tensor_demo_model()
+        linears = [m for m in self.model if hasattr(m, "weight")]
+        for linear, (W, b) in zip(linears, layers):
+            linear.weight.data = W.copy()
+            linear.bias.data = b.copy()
+        self.X, self.y, self.steps = Tensor(X), y.reshape(-1, 1), steps
+
+    def step(self, k):
+        loss, _ = training.tensor_demo_step(self.model, self.X, self.y, k, self.steps)
+        return loss
+
+
+class Torch:
+    name = "PyTorch"
+
+    def __init__(self, layers, X, y, steps):
+        import torch
+
+        torch.set_num_threads(1)
+        self.torch = torch
+        self.params = []
+        for W, b in layers:
+            self.params += [torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True)]
+        self.X, self.y, self.steps = torch.tensor(X), torch.tensor(y).reshape(-1, 1), steps
+
+    def step(self, k):
+        torch = self.torch
+        W1, b1, W2, b2, W3, b3 = self.params
+        h = torch.relu(self.X @ W1 + b1)
+        h = torch.relu(h @ W2 + b2)
+        scores = h @ W3 + b3
+        data_loss = torch.relu(1 - self.y * scores).mean()
+        reg_loss = ALPHA * sum((p * p).sum() for p in self.params)
+        total = data_loss + reg_loss
+        for p in self.params:
+            p.grad = None
+        total.backward()
+        rate = 1.0 - 0.9 * k / self.steps
+        with torch.no_grad():
+            for p in self.params:
+                p -= rate * p.grad
+        return total.item()
+
+
+class HandNumpy:
+    """The floor: the same network's forward and backward written out by hand in NumPy."""
+
+    name = "NumPy by hand"
+
+    def __init__(self, layers, X, y, steps):
+        self.params = [a.copy() for W, b in layers for a in (W, b)]
+        self.X, self.y, self.steps = X, y.reshape(-1, 1), steps
+
+    def step(self, k):
+        W1, b1, W2, b2, W3, b3 = self.params
+        X, y = self.X, self.y
+        z1 = X @ W1 + b1
+        h1 = np.maximum(z1, 0.0)
+        z2 = h1 @ W2 + b2
+        h2 = np.maximum(z2, 0.0)
+        scores = h2 @ W3 + b3
+        margins = 1.0 - y * scores
+        loss = np.maximum(margins, 0.0).mean() + ALPHA * sum(float(np.vdot(p, p)) for p in self.params)
+        d_scores = np.where(margins > 0, -y, 0.0) / len(X)
+        dW3, db3 = h2.T @ d_scores, d_scores.sum(axis=0)
+        d_z2 = (d_scores @ W3.T) * (z2 > 0)
+        dW2, db2 = h1.T @ d_z2, d_z2.sum(axis=0)
+        d_z1 = (d_z2 @ W2.T) * (z1 > 0)
+        dW1, db1 = X.T @ d_z1, d_z1.sum(axis=0)
+        rate = 1.0 - 0.9 * k / self.steps
+        for p, g in zip(self.params, (dW1, db1, dW2, db2, dW3, db3)):
+            p -= rate * (g + 2.0 * ALPHA * p)
+        return float(loss)
+
+
+SYSTEMS = {"micrograd": Micrograd, "chainrule-value": ChainruleValue, "chainrule-tensor": ChainruleTensor,
+           "torch": Torch, "numpy": HandNumpy}
+
+
+def set_scalar_weights(model, layers) -> None:
+    """Load (W, b) arrays into a scalar MLP (micrograd's or chainrule's): neuron j takes W[:, j], b[j]."""
+    for layer, (W, b) in zip(model.layers, layers):
+        for j, neuron in enumerate(layer.neurons):
+            for i, w in enumerate(neuron.w):
+                w.data = float(W[i, j])
+            neuron.b.data = float(b[j])
+
+
+def micrograd_initial_weights():
+    """micrograd's own initialization with random.seed(1337), read out as (W, b) arrays."""
+    try:
+        from micrograd.nn import MLP
+    except ImportError:
+        # Same shapes and distribution, for runs without micrograd (bias drawn too, unlike micrograd's 0).
+        rng = np.random.default_rng(SEED)
+        return [(rng.uniform(-1, 1, (a, b)), np.zeros(b)) for a, b in ((2, 16), (16, 16), (16, 1))]
+    random.seed(SEED)
+    model = MLP(2, [16, 16, 1])
+    layers = []
+    for layer in model.layers:
+        W = np.array([[w.data for w in n.w] for n in layer.neurons], dtype=np.float64).T
+        b = np.array([float(n.b.data) for n in layer.neurons], dtype=np.float64)
+        layers.append((W, b))
+    return layers
+
+
+# -- measuring --------------------------------------------------------------------------------------
+def measure(names, reps: int, block: int, n_samples: int):
+    X, y = moons(n_samples=n_samples, noise=0.1, seed=SEED)
+    layers = micrograd_initial_weights()
+    total_steps = reps * block
+    systems = [SYSTEMS[name](layers, X, y, total_steps) for name in names]
+    times = {s.name: [] for s in systems}
+    losses = {s.name: [] for s in systems}
+    k = 0
+    for rep in range(reps):
+        # rotate who goes first, so no system always runs on a cold (or warm) machine
+        order = systems[rep % len(systems):] + systems[: rep % len(systems)]
+        for system in order:
+            gc.collect()
+            start = time.perf_counter()
+            for j in range(block):
+                losses[system.name].append(system.step(k + j))
+            times[system.name].append((time.perf_counter() - start) / block)
+        k += block
+
+    peaks = {}
+    for system in systems:  # peak memory of one more step, measured apart from the timings
+        gc.collect()
+        tracemalloc.start()
+        system.step(total_steps - 1)
+        peaks[system.name] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return systems, times, losses, peaks
+
+
+def agreement(reference, other) -> float:
+    return max(abs(a - b) / max(abs(a), 1e-300) for a, b in zip(reference, other))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=7, help="turns per system (default 7)")
+    parser.add_argument("--block", type=int, default=2, help="steps timed together per turn (default 2)")
+    parser.add_argument("--samples", type=int, default=100, help="moons points (default 100, as in the demo)")
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: " + ", ".join(SYSTEMS))
+    parser.add_argument("--quick", action="store_true", help="a tiny run (for CI): 2 turns of 1 step, 20 points")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.reps, args.block, args.samples = 2, 1, 20
+    names = [n.strip() for n in args.systems.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SYSTEMS]
+    if unknown:
+        parser.error(f"unknown system(s) {unknown}; choose from {list(SYSTEMS)}")
+
+    systems, times, losses, peaks = measure(names, args.reps, args.block, args.samples)
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    reference = "micrograd 0.1.0" if "micrograd 0.1.0" in medians else None
+    torch_name = "PyTorch" if "PyTorch" in medians else None
+
+    print(f"moons demo step: {args.samples} points, MLP(2, [16, 16, 1]), hinge + L2, SGD; "
+          f"{args.reps} turns x {args.block} steps per system, medians")
+    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+          f"NumPy {np.__version__}" + (f", torch {__import__('torch').__version__}" if torch_name else ""))
+    print()
+    print("| system | ms / step | vs micrograd | vs PyTorch | peak memory of a step | loss vs micrograd (max rel. diff) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for system in systems:
+        name = system.name
+        ms = medians[name] * 1e3
+        vs_micrograd = f"{medians[reference] / medians[name]:.1f}x faster" if reference else "-"
+        vs_torch = f"{medians[torch_name] / medians[name]:.2f}x faster" if torch_name else "-"
+        memory = f"{peaks[name] / 1e6:.2f} MB"
+        diff = f"{agreement(losses[reference], losses[name]):.1e}" if reference else "-"
+        print(f"| {name} | {ms:.3f} | {vs_micrograd} | {vs_torch} | {memory} | {diff} |")
+    print()
+    if reference and "chainrule Value" in medians:
+        print(f"chainrule Value: {medians[reference] / medians['chainrule Value']:.1f}x micrograd's speed, "
+              f"{peaks['chainrule Value'] / peaks[reference]:.3f} of its peak memory")
+    if "chainrule Tensor" in medians and "NumPy by hand" in medians:
+        print(f"chainrule Tensor: {medians['chainrule Tensor'] / medians['NumPy by hand']:.2f}x the time of NumPy "
+              "by hand" + (f", {medians[torch_name] / medians['chainrule Tensor']:.2f}x faster than PyTorch"
+                           if torch_name else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
