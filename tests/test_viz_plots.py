@@ -1,0 +1,157 @@
+"""Training pictures: real PNG files of sensible size, and the numbers behind them checked."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+from conftest import require
+
+from chainrule.viz import plots
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def _matplotlib():
+    require("matplotlib", "pip install 'chainrule[demo]'")
+
+
+def png_size(path) -> tuple[int, int]:
+    """Width and height of a PNG, read from its IHDR chunk (after checking it is a PNG at all)."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_plot_history_draws_loss_and_accuracy_on_separate_axes(tmp_path):
+    import matplotlib.image
+
+    loss = [2.3 * 0.9**k for k in range(40)]
+    accuracy = [1 - 0.9 * 0.92**k for k in range(40)]
+    path = plots.plot_history({"loss": loss, "accuracy": accuracy}, tmp_path / "history.png", title="run")
+    assert path == tmp_path / "history.png"
+    assert png_size(path) == (1000, 400)  # two axes side by side, 5 x 4 inches each at 100 dpi
+    pixels = matplotlib.image.imread(path)
+    assert pixels.shape == (400, 1000, 4)
+    assert pixels[..., :3].std() > 0.05  # something was drawn, not a blank canvas
+
+    single = plots.plot_history({"train loss": loss, "test loss": loss[::2]}, tmp_path / "losses.png")
+    assert png_size(single) == (500, 400)  # both losses share one axes
+
+
+def test_plot_history_rejects_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="history is empty"):
+        plots.plot_history({}, tmp_path / "h.png")
+    with pytest.raises(ValueError, match="curve 'loss' must be a non-empty list"):
+        plots.plot_history({"loss": []}, tmp_path / "h.png")
+    with pytest.raises(ValueError, match="curve 'loss' must be a list of numbers"):
+        plots.plot_history({"loss": ["high", "low"]}, tmp_path / "h.png")
+    with pytest.raises(ValueError, match="give a path ending in .png"):
+        plots.plot_history({"loss": [1.0]}, tmp_path / "h.jpg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def two_blobs(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(-1.5, 0.5, size=(n, 2)), rng.normal(1.5, 0.5, size=(n, 2))])
+    y = np.array([0] * n + [1] * n)
+    return X, y
+
+
+def test_decision_regions_follow_the_sign_of_the_score():
+    X, y = two_blobs()
+    xx, yy, zz, multiclass = plots.decision_regions(lambda P: P[:, 0] + P[:, 1], X, y, resolution=50)
+    assert not multiclass
+    assert xx.shape == yy.shape == zz.shape == (50, 50)
+    np.testing.assert_allclose(zz, xx + yy)
+    # The grid covers every point with the margin on each side.
+    assert xx.min() == pytest.approx(X[:, 0].min() - 0.5) and xx.max() == pytest.approx(X[:, 0].max() + 0.5)
+    assert yy.min() == pytest.approx(X[:, 1].min() - 0.5) and yy.max() == pytest.approx(X[:, 1].max() + 0.5)
+
+
+def test_decision_regions_take_class_ids_or_class_scores_for_many_classes():
+    X = np.array([[-2.0, 0.0], [0.0, 0.0], [2.0, 0.0], [2.0, 1.0]])
+    y = np.array([0, 1, 2, 2])
+    ids = lambda P: np.digitize(P[:, 0], [-1.0, 1.0])
+    scores = lambda P: np.eye(3)[ids(P)] * 5.0
+    _, _, z_ids, multiclass = plots.decision_regions(ids, X, y, resolution=30)
+    _, _, z_scores, _ = plots.decision_regions(scores, X, y, resolution=30)
+    assert multiclass
+    np.testing.assert_array_equal(z_ids, z_scores)
+    assert set(np.unique(z_ids)) == {0.0, 1.0, 2.0}
+
+
+def test_plot_decision_boundary_writes_png(tmp_path):
+    X, y = two_blobs()
+    path = plots.plot_decision_boundary(lambda P: np.tanh(P.sum(axis=1)), X, y, tmp_path / "b.png", title="blobs")
+    assert png_size(path) == (600, 500)
+    path3 = plots.plot_decision_boundary(
+        lambda P: np.digitize(P[:, 0], [-1.0, 1.0]), X, np.digitize(X[:, 0], [-1.0, 1.0]), tmp_path / "b3.png"
+    )
+    assert png_size(path3) == (600, 500)
+
+
+def test_plot_decision_boundary_rejects_bad_shapes(tmp_path):
+    X, y = two_blobs()
+    with pytest.raises(ValueError, match=r"X must be an \(N, 2\) array"):
+        plots.plot_decision_boundary(lambda P: P[:, 0], np.zeros((5, 3)), np.zeros(5), tmp_path / "b.png")
+    with pytest.raises(ValueError, match=r"y must have shape \(120,\)"):
+        plots.plot_decision_boundary(lambda P: P[:, 0], X, y[:10], tmp_path / "b.png")
+    with pytest.raises(ValueError, match=r"it returned shape \(3,\)"):
+        plots.plot_decision_boundary(lambda P: np.zeros(3), X, y, tmp_path / "b.png")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_confusion_counts_match_scikit_learn(seed):
+    metrics = require("sklearn.metrics", "pip install scikit-learn")
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 4, size=200)
+    # Mostly right, with some mistakes, and class 4 predicted although it never occurs.
+    y_pred = np.where(rng.random(200) < 0.7, y_true, rng.integers(0, 5, size=200))
+    counts, labels = plots.confusion_counts(y_true, y_pred)
+    np.testing.assert_array_equal(counts, metrics.confusion_matrix(y_true, y_pred))
+    assert labels == [0, 1, 2, 3, 4]
+    assert counts.sum() == 200 and np.trace(counts) == int((y_true == y_pred).sum())
+
+    chosen = [3, 0, 1]  # a subset in a chosen order, as scikit-learn's labels= argument
+    counts, labels = plots.confusion_counts(y_true, y_pred, labels=chosen)
+    np.testing.assert_array_equal(counts, metrics.confusion_matrix(y_true, y_pred, labels=chosen))
+    assert labels == chosen
+
+
+def test_confusion_counts_by_hand_and_errors():
+    counts, labels = plots.confusion_counts(["cat", "dog", "dog", "cat"], ["cat", "cat", "dog", "cat"])
+    assert labels == ["cat", "dog"]
+    assert counts.tolist() == [[2, 0], [1, 1]]
+    with pytest.raises(ValueError, match="same length, got 2 and 3"):
+        plots.confusion_counts([0, 1], [0, 1, 1])
+    with pytest.raises(ValueError, match="repeats the class 1"):
+        plots.confusion_counts([0, 1], [0, 1], labels=[0, 1, 1])
+
+
+def test_plot_confusion_matrix_writes_png(tmp_path):
+    y_true = [0, 0, 1, 1, 2, 2, 2]
+    y_pred = [0, 1, 1, 1, 2, 0, 2]
+    path = plots.plot_confusion_matrix(y_true, y_pred, tmp_path / "c.png", class_names=["a", "b", "c"])
+    width, height = png_size(path)
+    assert (width, height) == (550, 450)
+    with pytest.raises(ValueError, match="3 classes but 2 class_names"):
+        plots.plot_confusion_matrix(y_true, y_pred, tmp_path / "d.png", class_names=["a", "b"])
+
+
+def test_missing_matplotlib_says_how_to_install(tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    with pytest.raises(ImportError, match=r"pip install 'chainrule\[demo\]'"):
+        plots.plot_history({"loss": [1.0, 0.5]}, tmp_path / "h.png")
