@@ -1,0 +1,608 @@
+"""The scalar engine against PyTorch (float64): every operation's value and gradients, on random and edge
+inputs, from one table of operations and one comparison helper; plus the graph's bookkeeping (``_prev``,
+``_op``, ``label``, ``grad``), gradient accumulation, user-defined operations and the published examples.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pytest
+from conftest import require
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chainrule import Value, gradcheck
+from chainrule.autodiff import topological_order
+from chainrule.examples import lecture_neuron
+
+# Values and gradients must agree with torch to a few ulps (pow and exp may round differently).
+REL = 1e-12
+ABS = 1e-300
+
+
+def assert_same_number(got: float, expected: float, what: str, atol: float = ABS) -> None:
+    """``got`` equals ``expected`` to REL (or ``atol``), NaN equal to NaN, an infinity only to itself."""
+    assert type(got) is float, f"{what}: expected a Python float, got {type(got).__name__}"
+    assert got == pytest.approx(expected, rel=REL, abs=atol, nan_ok=True), (
+        f"{what}: chainrule {got!r}, torch {expected!r}"
+    )
+
+
+# -- one table of operations ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where one operand is drawn from: floats in [lo, hi] (optionally whole numbers, or at least ``gap``
+    away from zero), always including the ``edges``."""
+
+    lo: float
+    hi: float
+    edges: tuple[float, ...]
+    gap: float = 0.0  # |x| >= gap
+    whole: bool = False  # integer-valued floats (an exponent of a negative base)
+    as_int: bool = False  # a Python int (a constant operand such as the 2 in `2 ** a`)
+
+    def strategy(self) -> st.SearchStrategy:
+        if self.whole or self.as_int:
+            numbers = st.integers(int(self.lo), int(self.hi)).filter(lambda n: abs(n) >= self.gap)
+            if not self.as_int:
+                numbers = numbers.map(float)
+        else:
+            numbers = st.floats(self.lo, self.hi, allow_nan=False, allow_subnormal=False)
+            if self.gap:
+                numbers = numbers.filter(lambda x: abs(x) >= self.gap)
+        return st.one_of(st.sampled_from(self.edges), numbers)
+
+
+REAL = Domain(-1e6, 1e6, (0.0, 1.0, -1.0, 0.5, -2.5, 1e-8, -1e-8, 1e6, -1e6))
+HUGE = Domain(-1e150, 1e150, (0.0, 1.0, -3.0, 1e150, -1e150, 1e-150, -7.5e100))
+NONZERO = Domain(-1e6, 1e6, (1.0, -1.0, 1e-6, -1e-6, 3.0, -0.25, 1e6, -1e6), gap=1e-6)
+POSITIVE = Domain(1e-300, 1e300, (1e-300, 1e-8, 0.5, 1.0, 2.0, math.e, 1e300))
+NON_NEGATIVE = Domain(0.0, 1e300, (0.0, 1e-300, 0.25, 1.0, 4.0, 1e300))
+MODERATE_POSITIVE = Domain(1e-50, 1e50, (1e-50, 1e-3, 0.5, 1.0, 9.0, 1e50))
+SQUARABLE = Domain(-1e100, 1e100, (0.0, 1.0, -1.0, 3.0, -0.5, 1e100, -1e100))
+CUBABLE = Domain(-1e60, 1e60, (0.0, 1.0, -1.0, 2.0, -0.5, 1e60, -1e60))
+EXP_INPUT = Domain(-700.0, 709.0, (0.0, 1.0, -1.0, 709.0, -700.0, 1e-8))
+SATURATING = Domain(-1e3, 1e3, (0.0, 1.0, -1.0, 20.0, -20.0, 1e3, -1e3, 1e-8))
+POWER_OF_TWO = Domain(-1000.0, 1000.0, (0.0, 1.0, -1.0, 0.5, 1000.0, -1000.0))
+BASE = Domain(1e-3, 1e3, (1e-3, 0.5, 1.0, 2.0, 1e3))
+EXPONENT = Domain(-10.0, 10.0, (0.0, 1.0, -1.0, 0.5, 2.0, 10.0, -10.0))
+NEGATIVE_BASE = Domain(-1e3, -1e-3, (-1e-3, -0.5, -1.0, -2.0, -1e3))
+WHOLE_EXPONENT = Domain(-6, 6, (0.0, 1.0, 2.0, 3.0, -1.0, -2.0, 6.0), whole=True)
+ZERO = Domain(0.0, 0.0, (0.0,))
+NON_NEGATIVE_EXPONENT = Domain(0.0, 10.0, (0.0, 0.5, 1.0, 2.0, 10.0))
+CONSTANT = Domain(-1e3, 1e3, (0.0, 1.0, -1.0, 2.0, -0.5, 1e3))
+NONZERO_CONSTANT = Domain(-1e3, 1e3, (1.0, -1.0, 2.0, -0.5, 1e3, 1e-3), gap=1e-3)
+INT_CONSTANT = Domain(-50, 50, (0, 1, -1, 2, 50), as_int=True)
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation: chainrule's expression, the same expression in torch, and each operand's domain.
+
+    Operands listed in ``constants`` are passed as plain numbers (to both libraries); the others become
+    a ``Value`` and a ``torch.tensor(requires_grad=True)`` whose gradients are compared.
+    """
+
+    name: str
+    ours: Callable
+    theirs: Callable
+    domains: tuple[Domain, ...]
+    constants: tuple[int, ...] = ()
+    smooth: tuple[Domain, ...] | None = None  # where central differences are reliable (gradcheck)
+    # Where a gradient is a difference of nearly equal numbers (1 - tanh(x)**2 near saturation, 1/a - a/a**2),
+    # one ulp of rounding in the forward value, which torch and libm may round differently, is magnified:
+    # the gradients then agree to a few ulps of the terms, not of the result. Given the inputs, this returns
+    # that absolute tolerance.
+    grad_atol: Callable[..., float] | None = None
+
+
+def same(fn: Callable) -> tuple[Callable, Callable]:
+    """The expression is written identically for a Value and a torch tensor."""
+    return fn, fn
+
+
+SMALL = Domain(-5.0, 5.0, (0.3, -0.7, 2.0))
+SMALL_NONZERO = Domain(-5.0, 5.0, (0.3, -0.7, 2.0), gap=0.2)
+SMALL_POSITIVE = Domain(0.2, 5.0, (0.3, 1.0, 2.5))
+AWAY_FROM_KINK = Domain(-5.0, 5.0, (0.3, -0.7, 2.0), gap=1e-3)
+
+OPS = [
+    # the two operands are Values
+    Op("a + b", *same(lambda a, b: a + b), (HUGE, HUGE), smooth=(SMALL, SMALL)),
+    Op("a - b", *same(lambda a, b: a - b), (HUGE, HUGE), smooth=(SMALL, SMALL)),
+    Op("a * b", *same(lambda a, b: a * b), (HUGE, HUGE), smooth=(SMALL, SMALL)),
+    Op("a / b", *same(lambda a, b: a / b), (REAL, NONZERO), smooth=(SMALL, SMALL_NONZERO)),
+    Op("a ** b (a > 0)", *same(lambda a, b: a**b), (BASE, EXPONENT), smooth=(SMALL_POSITIVE, SMALL)),
+    Op("a ** b (a < 0, whole b)", *same(lambda a, b: a**b), (NEGATIVE_BASE, WHOLE_EXPONENT)),
+    Op("a ** b (a = 0, b >= 0)", *same(lambda a, b: a**b), (ZERO, NON_NEGATIVE_EXPONENT)),
+    # a Value and a number, on either side
+    Op("a + c", *same(lambda a, c: a + c), (HUGE, CONSTANT), constants=(1,), smooth=(SMALL, CONSTANT)),
+    Op("c + a", *same(lambda c, a: c + a), (CONSTANT, HUGE), constants=(0,), smooth=(CONSTANT, SMALL)),
+    Op("a - c", *same(lambda a, c: a - c), (HUGE, CONSTANT), constants=(1,), smooth=(SMALL, CONSTANT)),
+    Op("c - a", *same(lambda c, a: c - a), (CONSTANT, HUGE), constants=(0,), smooth=(CONSTANT, SMALL)),
+    Op("a * c", *same(lambda a, c: a * c), (HUGE, CONSTANT), constants=(1,), smooth=(SMALL, CONSTANT)),
+    Op("c * a", *same(lambda c, a: c * a), (CONSTANT, HUGE), constants=(0,), smooth=(CONSTANT, SMALL)),
+    Op("a / c", *same(lambda a, c: a / c), (HUGE, NONZERO_CONSTANT), constants=(1,), smooth=(SMALL, NONZERO_CONSTANT)),
+    Op("c / a", *same(lambda c, a: c / a), (CONSTANT, NONZERO), constants=(0,), smooth=(CONSTANT, SMALL_NONZERO)),
+    Op("a + n (int)", *same(lambda a, n: a + n), (HUGE, INT_CONSTANT), constants=(1,)),
+    Op("n * a (int)", *same(lambda n, a: n * a), (INT_CONSTANT, HUGE), constants=(0,)),
+    Op("2 + a", *same(lambda a: 2 + a), (HUGE,), smooth=(SMALL,)),
+    Op("2 - a", *same(lambda a: 2 - a), (HUGE,), smooth=(SMALL,)),
+    Op("2 * a", *same(lambda a: 2 * a), (HUGE,), smooth=(SMALL,)),
+    Op("2 / a", *same(lambda a: 2 / a), (NONZERO,), smooth=(SMALL_NONZERO,)),
+    Op("2 ** a", *same(lambda a: 2**a), (POWER_OF_TWO,), smooth=(SMALL,)),
+    Op("2.5 ** a", *same(lambda a: 2.5**a), (Domain(-700.0, 700.0, (0.0, 1.0, -3.0, 700.0)),), smooth=(SMALL,)),
+    Op("a ** 2", *same(lambda a: a**2), (SQUARABLE,), smooth=(SMALL,)),
+    Op("a ** 3", *same(lambda a: a**3), (CUBABLE,), smooth=(SMALL,)),
+    Op("a ** 0", *same(lambda a: a**0), (REAL,), smooth=(SMALL,)),
+    Op("a ** 1", *same(lambda a: a**1), (REAL,), smooth=(SMALL,)),
+    Op("a ** -1", *same(lambda a: a**-1), (NONZERO,), smooth=(SMALL_NONZERO,)),
+    Op("a ** -2", *same(lambda a: a**-2), (NONZERO,), smooth=(SMALL_NONZERO,)),
+    Op("a ** -1.5", *same(lambda a: a**-1.5), (MODERATE_POSITIVE,), smooth=(SMALL_POSITIVE,)),
+    Op("a ** 0.5", *same(lambda a: a**0.5), (NON_NEGATIVE,), smooth=(SMALL_POSITIVE,)),
+    Op("a ** c", *same(lambda a, c: a**c), (BASE, EXPONENT), constants=(1,), smooth=(SMALL_POSITIVE, SMALL)),
+    # one Value
+    Op("-a", *same(lambda a: -a), (HUGE,), smooth=(SMALL,)),
+    Op("exp", *same(lambda a: a.exp()), (EXP_INPUT,), smooth=(SMALL,)),
+    Op("log", *same(lambda a: a.log()), (POSITIVE,), smooth=(SMALL_POSITIVE,)),
+    Op("tanh", *same(lambda a: a.tanh()), (SATURATING,), smooth=(SMALL,), grad_atol=lambda a: 1e-15),
+    Op("relu", *same(lambda a: a.relu()), (REAL,), smooth=(AWAY_FROM_KINK,)),
+    Op("sigmoid", *same(lambda a: a.sigmoid()), (SATURATING,), smooth=(SMALL,), grad_atol=lambda a: 1e-15),
+    # one Value used more than once: every use must contribute to its gradient
+    Op("a + a", *same(lambda a: a + a), (HUGE,), smooth=(SMALL,)),
+    Op("b * b", *same(lambda b: b * b), (SQUARABLE,), smooth=(SMALL,)),
+    Op("a * a * a", *same(lambda a: a * a * a), (CUBABLE,), smooth=(SMALL,)),
+    Op("a - a", *same(lambda a: a - a), (HUGE,), smooth=(SMALL,)),
+    Op("a / a", *same(lambda a: a / a), (NONZERO,), smooth=(SMALL_NONZERO,), grad_atol=lambda a: 1e-15 / abs(a)),
+    Op(
+        "a * b + b ** 3 - a / b",
+        *same(lambda a, b: a * b + b**3 - a / b),
+        (SMALL, SMALL_NONZERO),
+        smooth=(SMALL, SMALL_NONZERO),
+    ),
+    Op(
+        "tanh(a * b) * a + exp(b)",
+        *same(lambda a, b: (a * b).tanh() * a + b.exp()),
+        (SMALL, SMALL),
+        smooth=(SMALL, SMALL),
+        grad_atol=lambda a, b: 1e-14,
+    ),
+    Op(
+        "relu(a) * sigmoid(a) + log(a * a)",
+        *same(lambda a: a.relu() * a.sigmoid() + (a * a).log()),
+        (SMALL_NONZERO,),
+        smooth=(SMALL_NONZERO,),
+    ),
+]
+
+
+def check_against_torch(torch, op: Op, inputs: tuple[float, ...]) -> None:
+    """The one comparison helper: ``op`` on ``inputs`` gives torch's value and torch's gradients."""
+    ours = [x if i in op.constants else Value(x) for i, x in enumerate(inputs)]
+    theirs = [x if i in op.constants else torch.tensor(float(x), requires_grad=True) for i, x in enumerate(inputs)]
+
+    out = op.ours(*ours)
+    expected = op.theirs(*theirs)
+    assert isinstance(out, Value)
+    assert_same_number(out.data, expected.item(), f"{op.name} at {inputs}: value")
+
+    out.backward()
+    expected.backward()
+    atol = op.grad_atol(*inputs) if op.grad_atol else ABS
+    for i, (v, t) in enumerate(zip(ours, theirs)):
+        if i not in op.constants:
+            assert_same_number(v.grad, t.grad.item(), f"{op.name} at {inputs}: gradient wrt operand {i}", atol)
+
+
+def op_id(op: Op) -> str:
+    return op.name
+
+
+@pytest.mark.parametrize("op", OPS, ids=op_id)
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_operation_matches_torch_on_random_inputs(torch, op, data):
+    inputs = tuple(data.draw(domain.strategy(), label=f"operand {i}") for i, domain in enumerate(op.domains))
+    check_against_torch(torch, op, inputs)
+
+
+@pytest.mark.parametrize("op", OPS, ids=op_id)
+def test_operation_matches_torch_on_every_edge_value(torch, op):
+    for inputs in itertools.product(*(domain.edges for domain in op.domains)):
+        check_against_torch(torch, op, inputs)
+
+
+# Not a ** b at a <= 0: there the gradient wrt b is NaN or one-sided, and central differences cannot see it.
+GRADCHECKED = [op for op in OPS if op.smooth is not None]
+
+
+@pytest.mark.parametrize("op", GRADCHECKED, ids=op_id)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_operation_passes_gradcheck(op, data):
+    domains = op.smooth or op.domains
+    inputs = [data.draw(d.strategy(), label=f"operand {i}") for i, d in enumerate(domains)]
+    variables = [Value(x) for i, x in enumerate(inputs) if i not in op.constants]
+
+    def f(*values):
+        it = iter(values)
+        return op.ours(*(x if i in op.constants else next(it) for i, x in enumerate(inputs)))
+
+    assert gradcheck(f, variables, eps=1e-6, atol=1e-6, rtol=1e-5) is True
+
+
+def test_the_table_covers_every_operation():
+    names = {op.name for op in OPS}
+    for required in [
+        "2 + a",
+        "2 - a",
+        "2 * a",
+        "2 / a",
+        "2 ** a",
+        "a ** 2",
+        "a ** -1.5",
+        "a ** 0.5",
+        "-a",
+        "exp",
+        "log",
+        "tanh",
+        "relu",
+        "sigmoid",
+        "a + a",
+        "b * b",
+        "a * a * a",
+    ]:
+        assert required in names
+    assert any(name.startswith("a ** b") for name in names)
+
+
+# -- documented edge semantics, each checked against torch ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "a, b, grad_b",
+    [
+        (-2.0, 3.0, math.nan),  # d(a**b)/db = a**b ln(a): no real value for a < 0
+        (-0.5, -2.0, math.nan),
+        (0.0, 2.0, 0.0),  # the limit at a = 0 for b >= 0
+        (0.0, 0.0, 0.0),
+        (0.0, 0.5, 0.0),
+        (3.0, 2.0, 9.0 * math.log(3.0)),
+    ],
+)
+def test_power_gradient_wrt_exponent_edge_semantics(torch, a, b, grad_b):
+    base, exponent = Value(a), Value(b)
+    (base**exponent).backward()
+    t_base = torch.tensor(a, requires_grad=True)
+    t_exponent = torch.tensor(b, requires_grad=True)
+    (t_base**t_exponent).backward()
+    assert_same_number(exponent.grad, t_exponent.grad.item(), "d/db vs torch")
+    assert_same_number(exponent.grad, grad_b, "d/db vs closed form")
+    assert_same_number(base.grad, t_base.grad.item(), "d/da vs torch")
+
+
+def test_relu_gradient_at_zero_is_zero_like_torch(torch):
+    x = Value(0.0)
+    y = x.relu()
+    y.backward()
+    t = torch.tensor(0.0, requires_grad=True)
+    t.relu().backward()
+    assert (y.data, x.grad) == (0.0, 0.0) == (0.0, t.grad.item())
+
+
+def test_square_root_at_zero_has_infinite_slope_like_torch(torch):
+    x = Value(0.0)
+    (x**0.5).backward()
+    t = torch.tensor(0.0, requires_grad=True)
+    (t**0.5).backward()
+    assert x.grad == math.inf == t.grad.item()
+
+
+def test_division_by_a_tiny_number_gives_torch_gradients(torch):
+    # 1 / 1e-200 = 1e200 is a finite float; d/db = -a / b**2 overflows to -inf, as torch reports.
+    check_against_torch(torch, OPS[3], (1.0, 1e-200))
+
+
+def test_negative_power_of_a_tiny_number_gives_torch_gradient(torch):
+    # 1e-200 ** -1.5 = 1e300 is finite; its slope -1.5 * x**-2.5 overflows to -inf, as torch reports.
+    check_against_torch(torch, Op("a ** -1.5", *same(lambda a: a**-1.5), (POSITIVE,)), (1e-200,))
+
+
+# -- the graph's bookkeeping -------------------------------------------------------------------------
+
+
+def test_prev_is_a_tuple_in_operand_order():
+    a, b = Value(2.0), Value(3.0)
+    for expr, expected in [
+        (a + b, (a, b)),
+        (b + a, (b, a)),
+        (a * b, (a, b)),
+        (b * a, (b, a)),
+        (a / b, (a, b)),
+        (a**b, (a, b)),
+        (b**a, (b, a)),
+        (a.tanh(), (a,)),
+        (a**2, (a,)),
+    ]:
+        assert type(expr._prev) is tuple
+        assert len(expr._prev) == len(expected)
+        assert all(got is want for got, want in zip(expr._prev, expected))
+    # a number operand becomes a leaf Value
+    c = a * 5
+    assert c._prev[0] is a and c._prev[1].data == 5.0 and c._prev[1]._prev == ()
+    # a Value used twice appears twice
+    d = a * a
+    assert d._prev[0] is a and d._prev[1] is a
+
+
+@pytest.mark.parametrize(
+    "build, op",
+    [
+        (lambda a, b: a + b, "+"),
+        (lambda a, b: a * b, "*"),
+        (lambda a, b: a / b, "/"),
+        (lambda a, b: a**b, "**"),
+        (lambda a, b: a**2, "**2"),
+        (lambda a, b: a**-1.5, "**-1.5"),
+        (lambda a, b: -a, "neg"),
+        (lambda a, b: a.exp(), "exp"),
+        (lambda a, b: a.log(), "log"),
+        (lambda a, b: a.tanh(), "tanh"),
+        (lambda a, b: a.relu(), "ReLU"),
+        (lambda a, b: a.sigmoid(), "sigmoid"),
+        (lambda a, b: Value(1.0), ""),
+    ],
+)
+def test_op_strings(build, op):
+    assert build(Value(2.0), Value(3.0))._op == op
+
+
+def test_subtraction_is_addition_of_the_negation():
+    a, b = Value(5.0), Value(3.0)
+    c = a - b
+    assert c._op == "+" and c._prev[0] is a and c._prev[1]._op == "neg" and c._prev[1]._prev[0] is b
+
+
+def test_label_grad_and_data_defaults():
+    v = Value(1.5)
+    assert (v.data, v.grad, v.label, v._op, v._prev) == (1.5, 0.0, "", "", ())
+    assert type(v.grad) is float
+    assert v._backward() is None  # a leaf's backward step does nothing
+    w = Value(2.0, label="w")
+    assert w.label == "w"
+    assert "label='w'" in repr(w) and "2.0" in repr(w)
+    w.label = "weight"
+    assert w.label == "weight"
+    out = v * w
+    assert out.grad == 0.0 and out.label == ""
+
+
+def test_node_used_twice_gets_its_full_gradient(torch):
+    a = Value(-3.0)
+    b = a + a
+    c = b * a
+    c.backward()  # c = 2a**2, dc/da = 4a
+    assert a.grad == -12.0
+    t = torch.tensor(-3.0, requires_grad=True)
+    ((t + t) * t).backward()
+    assert a.grad == t.grad.item()
+
+
+def test_backward_twice_accumulates_into_the_leaves(torch):
+    # One operation deep, a second backward() adds the same gradients again, as torch's does.
+    a, b = Value(1.5), Value(-2.0)
+    out = a * b
+    out.backward()
+    out.backward()
+    ta = torch.tensor(1.5, requires_grad=True)
+    tb = torch.tensor(-2.0, requires_grad=True)
+    t_out = ta * tb
+    t_out.backward(retain_graph=True)
+    t_out.backward()
+    assert (a.grad, b.grad) == (-4.0, 3.0) == (ta.grad.item(), tb.grad.item())
+
+
+def test_backward_twice_accumulates_like_micrograd_itself():
+    # Deeper down, interior nodes also keep their first gradient, so a second backward() adds more than
+    # the first did: micrograd does exactly this (torch keeps no interior gradients, so it differs).
+    micrograd = require("micrograd.engine", "pip install micrograd==0.1.0")
+    results = []
+    for value_type in (Value, micrograd.Value):
+        a, b = value_type(1.5), value_type(-2.0)
+        out = (a * b + a * a + 4).relu() * b
+        out.backward()
+        first = (a.grad, b.grad)
+        out.backward()
+        results.append((out.data, *first, a.grad, b.grad))
+    assert results[0][1:3] != (0.0, 0.0)
+    assert results[0] == pytest.approx(results[1], rel=REL)
+
+
+def test_zero_grad_resets_a_node():
+    a = Value(2.0)
+    (a * a).backward()
+    assert a.grad == 4.0
+    a.zero_grad()
+    assert a.grad == 0.0
+
+
+def test_backward_visits_each_node_once_in_topological_order():
+    a, b = Value(2.0), Value(-1.0)
+    c = a * b
+    d = c + a
+    e = d * c
+    order = topological_order(e)
+    assert len(order) == len({id(n) for n in order}) == 5
+    assert order[-1] is e
+    position = {id(n): i for i, n in enumerate(order)}
+    for node in order:
+        for child in node._prev:
+            assert position[id(child)] < position[id(node)]
+
+
+# -- a user-defined operation, written the notes' way ---------------------------------------------------
+
+
+def cube(v: Value) -> Value:
+    out = Value(v.data**3, (v,), "cube")
+
+    def _backward():
+        v.grad += 3 * v.data**2 * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def test_user_defined_operation_with_a_closure(torch):
+    a, b = Value(-1.5), Value(0.75)
+    y = cube(a * b) * a + cube(b)
+    assert y._prev[0]._prev[0]._op == "cube"
+    y.backward()
+    ta = torch.tensor(-1.5, requires_grad=True)
+    tb = torch.tensor(0.75, requires_grad=True)
+    t_y = (ta * tb) ** 3 * ta + tb**3
+    t_y.backward()
+    assert_same_number(y.data, t_y.item(), "value")
+    assert_same_number(a.grad, ta.grad.item(), "d/da")
+    assert_same_number(b.grad, tb.grad.item(), "d/db")
+
+
+def test_assigned_backward_is_the_closure_that_runs():
+    a = Value(2.0)
+    out = cube(a)
+    calls = []
+    original = out._backward
+
+    def spy():
+        calls.append(out.grad)
+        original()
+
+    out._backward = spy
+    assert out._backward is spy
+    (out * 5.0).backward()
+    assert calls == [5.0]
+    assert a.grad == 5.0 * 3 * 4.0
+
+
+# -- any real number is data ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "number, expected",
+    [
+        (3, 3.0),
+        (-7, -7.0),
+        (True, 1.0),
+        (2.5, 2.5),
+        (np.float64(1.25), 1.25),
+        (np.int64(-4), -4.0),
+        (np.float32(0.5), 0.5),
+        (np.int32(9), 9.0),
+        (np.float32(0.1), float(np.float32(0.1))),
+    ],
+    ids=repr,
+)
+def test_any_real_number_is_stored_as_a_python_float(number, expected):
+    v = Value(number)
+    assert type(v.data) is float
+    assert v.data == expected
+
+
+def test_numpy_scalars_as_operands(torch):
+    a = Value(np.float32(1.5))
+    out = a * np.float64(2.0) + np.int64(3) - a ** np.int64(2) / np.float32(4.0)
+    out.backward()
+    assert type(out.data) is float and type(a.grad) is float
+    t = torch.tensor(1.5, requires_grad=True)
+    t_out = t * 2.0 + 3 - t**2 / 4.0
+    t_out.backward()
+    assert_same_number(out.data, t_out.item(), "value")
+    assert_same_number(a.grad, t.grad.item(), "gradient")
+
+
+# -- published examples ------------------------------------------------------------------------------
+
+
+def micrograd_readme_example(value_type):
+    """micrograd's README example, verbatim, on any Value class (chainrule's or micrograd's)."""
+    a = value_type(-4.0)
+    b = value_type(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+    return a, b, g
+
+
+def test_micrograd_readme_example_published_numbers():
+    a, b, g = micrograd_readme_example(Value)
+    # as printed in micrograd's README
+    assert f"{g.data:.4f}" == "24.7041"
+    assert f"{a.grad:.4f}" == "138.8338"
+    assert f"{b.grad:.4f}" == "645.5773"
+
+
+def test_micrograd_readme_example_against_torch(torch):
+    a, b, g = micrograd_readme_example(Value)
+    ta = torch.tensor(-4.0, requires_grad=True)
+    tb = torch.tensor(2.0, requires_grad=True)
+    c = ta + tb
+    d = ta * tb + tb**3
+    c = c + c + 1
+    c = c + 1 + c + (-ta)
+    d = d + d * 2 + (tb + ta).relu()
+    d = d + 3 * d + (tb - ta).relu()
+    e = c - d
+    f = e**2
+    t_g = f / 2.0
+    t_g = t_g + 10.0 / f
+    t_g.backward()
+    assert_same_number(g.data, t_g.item(), "g")
+    assert_same_number(a.grad, ta.grad.item(), "a.grad")
+    assert_same_number(b.grad, tb.grad.item(), "b.grad")
+
+
+def test_micrograd_readme_example_against_micrograd():
+    micrograd = require("micrograd.engine", "pip install micrograd==0.1.0")
+    ours = micrograd_readme_example(Value)
+    theirs = micrograd_readme_example(micrograd.Value)
+    assert ours[2].data == pytest.approx(theirs[2].data, rel=REL)
+    assert ours[0].grad == pytest.approx(theirs[0].grad, rel=REL)
+    assert ours[1].grad == pytest.approx(theirs[1].grad, rel=REL)
+
+
+def test_lecture_neuron_published_numbers():
+    o = lecture_neuron()
+    assert o.data == pytest.approx(math.sqrt(0.5), abs=1e-12)
+    leaves = {v.label: v for v in topological_order(o) if not v._prev}
+    assert set(leaves) == {"x1", "x2", "w1", "w2", "b"}
+    assert leaves["x1"].grad == pytest.approx(-1.5, abs=1e-12)
+    assert leaves["w1"].grad == pytest.approx(1.0, abs=1e-12)
+    assert leaves["x2"].grad == pytest.approx(0.5, abs=1e-12)
+    assert leaves["w2"].grad == 0.0
+    assert o.grad == 1.0
+
+
+def test_lecture_neuron_against_torch(torch):
+    o = lecture_neuron()
+    leaves = {v.label: v for v in topological_order(o) if not v._prev}
+    t = {name: torch.tensor(v.data, requires_grad=True) for name, v in leaves.items()}
+    t_o = (t["x1"] * t["w1"] + t["x2"] * t["w2"] + t["b"]).tanh()
+    t_o.backward()
+    assert_same_number(o.data, t_o.item(), "o")
+    for name, v in leaves.items():
+        assert_same_number(v.grad, t[name].grad.item(), f"{name}.grad")
