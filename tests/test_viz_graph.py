@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import json
+import math
 import re
 import shutil
 import time
@@ -11,9 +13,10 @@ import numpy as np
 import pytest
 
 from chainrule import Value
-from chainrule.autodiff import topological_order
+from chainrule.autodiff import backpropagate, topological_order
 from chainrule.examples import lecture_neuron
-from chainrule.viz.graph import GraphvizNotFoundError, draw_dot, format_array, save_graph
+from chainrule.viz.graph import GraphvizNotFoundError, draw_dot, format_array, format_quantity, save_graph
+from chainrule.viz.html import backward_steps, save_html
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -30,8 +33,32 @@ class ArrayNode:
         self._op = _op
         self.label = label
 
-    def _backward(self):  # the pictures never call it
-        raise AssertionError("draw_dot must not run the backward pass")
+    def _backward(self):  # a leaf: nothing to push back
+        pass
+
+    def accumulate(self, g):
+        self.grad = g if self.grad is None else self.grad + g
+
+    def backward(self):
+        self.grad = np.ones_like(self.data)
+        backpropagate(self)
+
+
+def matmul(a: ArrayNode, b: ArrayNode, label="") -> ArrayNode:
+    out = ArrayNode(a.data @ b.data, (a, b), "matmul", label)
+
+    def _backward():
+        a.accumulate(out.grad @ b.data.T)
+        b.accumulate(a.data.T @ out.grad)
+
+    out._backward = _backward
+    return out
+
+
+def total(a: ArrayNode, label="") -> ArrayNode:
+    out = ArrayNode(a.data.sum(), (a,), "sum", label)
+    out._backward = lambda: a.accumulate(np.broadcast_to(out.grad, a.data.shape).copy())
+    return out
 
 
 def records(source: str) -> dict:
@@ -213,3 +240,167 @@ def test_save_graph_rejects_unknown_format(tmp_path):
     with pytest.raises(ValueError, match=r"end the path with \.svg, \.png, \.pdf or \.dot"):
         save_graph(lecture_neuron(), tmp_path / "neuron.jpeg")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- save_html's data: the backward pass step by step, computed in Python -----------------------------
+def mlp_loss():
+    import random
+
+    from chainrule.nn import MLP
+
+    model = MLP(2, [4, 4, 1], rng=random.Random(3))
+    out = model([0.5, -1.25])
+    loss = (out - 1.0) ** 2 + out.relu() * 0.1
+    loss.label = "loss"
+    return loss
+
+
+def replay_updates(walk) -> list:
+    """The grads shown after each step, as the page computes them: initial texts, updates applied."""
+    shown = [node["grad_initial"] for node in walk["nodes"]]
+    states = [list(shown)]
+    for step in walk["steps"]:
+        for update in step["updates"]:
+            shown[update["node"]] = update["grad"]
+        states.append(list(shown))
+    return states
+
+
+@pytest.mark.parametrize("build", [lecture_neuron, mlp_loss], ids=["lecture_neuron", "mlp"])
+def test_backward_steps_end_exactly_where_backward_does(build):
+    root = build()
+    if root.grad == 0.0:
+        root.backward()
+    order = topological_order(root)
+    walk = backward_steps(root)
+    assert walk["mode"] == "simulated"
+    assert len(walk["nodes"]) == len(order)
+    for node, shown in zip(order, walk["nodes"]):
+        assert shown["value_final"] == node.grad  # the same floats, to the last bit
+        assert shown["grad_final"] == f"{node.grad:.4f}"
+    assert replay_updates(walk)[-1] == [f"{node.grad:.4f}" for node in order]
+    # One step per node with inputs, from the root back, as backpropagate runs them.
+    assert [step["node"] for step in walk["steps"]] == [i for i in reversed(range(len(order))) if order[i]._prev]
+
+
+def test_lecture_neuron_steps_and_hover_text():
+    walk = backward_steps(lecture_neuron())
+    assert [n["grad_initial"] for n in walk["nodes"]] == ["0.0000"] * 9 + ["1.0000"]
+    first = walk["steps"][0]
+    assert first["node"] == 9 and [(u["node"], u["value"]) for u in first["updates"]] == [(8, pytest.approx(0.5))]
+    assert first["updates"][0]["note"] == "n.grad = 0.0000 + 0.5000 × 1.0000 = 0.5000"
+    tanh_info = walk["nodes"][9]["info"]
+    assert tanh_info.splitlines() == [
+        "o = tanh(n)",
+        "the root: backward() seeds o.grad = 1 (d o / d o)",
+        "local derivative d o / d n = 0.5000",
+        "chain rule: input.grad += local derivative × o.grad",
+    ]
+    assert "local derivative d x1*w1 / d w1 = 2.0000" in walk["nodes"][2]["info"]
+    assert walk["nodes"][0]["info"].startswith("x1 is a leaf")
+
+
+def test_node_used_twice_shows_partial_then_full_sums():
+    a = Value(3.0, label="a")
+    b = a * a
+    b.label = "b"
+    c = b + a
+    c.label = "c"
+    walk = backward_steps(c)  # before backward(): the walk does not need it, and leaves grads alone
+    assert a.grad == 0.0 and c.grad == 0.0
+    a_updates = [u["value"] for step in walk["steps"] for u in step["updates"] if u["node"] == 0]
+    assert a_updates == [1.0, 4.0, 7.0]  # from c = b + a, then each use in b = a * a
+    assert [state[0] for state in replay_updates(walk)] == ["0.0000", "1.0000", "7.0000"]
+    assert walk["nodes"][0]["final_step"] == 2 and walk["nodes"][1]["final_step"] == 1
+    assert "d b / d a (operand 2) = 3.0000" in walk["nodes"][1]["info"]
+    c.backward()
+    assert walk["nodes"][0]["value_final"] == a.grad == 7.0
+
+
+def sigmoid_with_custom_backward(v: Value) -> Value:
+    s = 1.0 / (1.0 + math.exp(-v.data))
+    out = Value(s, (v,), "sigmoid", label="s")
+
+    def _backward():  # the notes' way of adding an operation
+        v.grad += s * (1.0 - s) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def test_custom_backward_is_replayed_and_grads_restored():
+    x = Value(0.5, label="x")
+    h = x * 2.0
+    h.label = "h"
+    s = sigmoid_with_custom_backward(h)
+    s.backward()
+    expected = [node.grad for node in topological_order(s)]
+    x.grad = 123.0  # whatever the grads hold before, the walk must put it back
+    walk = backward_steps(s)
+    assert walk["mode"] == "replayed"
+    assert x.grad == 123.0 and [n.grad for n in topological_order(s)][1:] == expected[1:]
+    assert [n["value_final"] for n in walk["nodes"]] == expected
+    assert "custom backward" in walk["nodes"][-1]["info"]
+    assert "local derivative d h / d x = 2.0000" in walk["nodes"][2]["info"]
+
+
+def test_tensor_graph_is_replayed_with_shapes_in_hover_text():
+    x = ArrayNode(np.arange(6.0).reshape(2, 3), label="x")
+    w = ArrayNode(np.array([[1.0], [-1.0], [0.5]]), label="w")
+    loss = total(matmul(x, w, "y"), "loss")
+    loss.backward()
+    order = topological_order(loss)
+    expected = [format_quantity(node.grad) for node in order]
+    saved = [node.grad for node in order]
+    walk = backward_steps(loss)
+    assert walk["mode"] == "replayed"
+    assert [n["grad_final"] for n in walk["nodes"]] == expected
+    assert expected[1] == "3x1 [3.0000 5.0000 7.0000]"  # d loss / d w = column sums of x
+    assert all(a is b for a, b in zip(saved, (node.grad for node in order)))
+    assert [n["grad_initial"] for n in walk["nodes"]] == ["None", "None", "None", "scalar [1.0000]"]
+    assert "operation matmul: inputs x 2x3, w 3x1 -> output 2x1" in walk["nodes"][2]["info"]
+
+
+# -- save_html: the page itself (the browser tests check it in Chromium) -----------------------------
+def embedded_data(page: str) -> dict:
+    match = re.search(r'<script type="application/json" id="chainrule-data">(.*?)</script>', page, re.DOTALL)
+    return json.loads(match.group(1))
+
+
+@needs_dot
+def test_save_html_embeds_the_walk_and_the_svg(tmp_path):
+    o = lecture_neuron()
+    path = save_html(o, tmp_path / "neuron.html", title="The <lecture> neuron")
+    page = path.read_text(encoding="utf-8")
+    assert embedded_data(page) == json.loads(json.dumps(backward_steps(o)))
+    assert "<title>The &lt;lecture&gt; neuron</title>" in page
+    for i in range(10):
+        assert f'id="v{i}"' in page
+    assert page.count('class="node"') == 15  # 10 values and 5 operations
+    # Each box was laid out with the widest grad it will show (here its final one, or the initial 0).
+    assert "grad &#45;1.5000" in page and "grad 1.0000" in page
+
+
+@needs_dot
+def test_save_html_is_self_contained(tmp_path):
+    page = save_html(mlp_loss(), tmp_path / "mlp.html").read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE)
+    assert "http://" not in page and "https://" not in page
+    for external in ("<link", "<img", "<iframe", "@import", "url(", "<script src", "@font-face"):
+        assert external not in page.lower()
+    assert "default-src 'none'" in page  # and the browser is told to refuse any fetch
+
+
+def test_save_html_without_dot_fails_before_writing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
+        save_html(lecture_neuron(), tmp_path / "page.html")
+    assert not (tmp_path / "page.html").exists()
+
+
+def test_save_html_refuses_huge_graphs():
+    y = Value(1.0)
+    for _ in range(200):
+        y = y * 1.5
+    with pytest.raises(ValueError, match="401 nodes, more than max_nodes=300"):
+        backward_steps(y)
