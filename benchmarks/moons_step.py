@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import platform
 import random
 import statistics
@@ -25,7 +26,12 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
+# One thread for everyone: PyTorch is set to one below, and NumPy's BLAS must not spin up threads
+# that fight over a shared machine's cores (set before NumPy is imported).
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone without installing
 

@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="passes over the data (digits, default 30) or steps (moons, default 100)")
     train.add_argument("--steps", type=_positive_int, default=None, help="same as --epochs")
-    train.add_argument("--lr", type=_positive_float, default=None, help="learning rate (digits 1e-3 Adam, moons 1.0)")
+    train.add_argument("--lr", type=_positive_float, default=None, help="learning rate (digits: Adam, 5e-3; moons: SGD, 1.0)")
     train.add_argument("--batch-size", type=_positive_int, default=64, help="digits mini-batch size (default 64)")
     train.add_argument("--seed", type=_seed, default=None, help="seed for the split and weights")
     _add_output_options(train)
@@ -149,7 +149,7 @@ def _run_train(args) -> None:
     out_dir = None if args.no_plots else args.out
     progress = not args.no_progress
     if args.dataset == "digits":
-        result = training.train_digits(epochs=count or 30, lr=args.lr or 1e-3, batch_size=args.batch_size,
+        result = training.train_digits(epochs=count or 30, lr=args.lr or 5e-3, batch_size=args.batch_size,
                                        seed=0 if args.seed is None else args.seed, out_dir=out_dir, progress=progress)
     else:
         result = training.train_moons(steps=count or 100, lr=args.lr or 1.0,

@@ -198,7 +198,7 @@ def digits_model(seed: int = 0, hidden: int = 128):
 
 def train_digits(
     epochs: int = 30,
-    lr: float = 1e-3,
+    lr: float = 5e-3,
     batch_size: int = 64,
     seed: int = 0,
     hidden: int = 128,
