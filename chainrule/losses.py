@@ -47,13 +47,25 @@ def _reduce(terms: list, reduction: str) -> Value:
 
 
 def _tensor_target(targets, like, where: str):
-    """Targets as a Tensor of ``like``'s dtype, shaped like ``like``, or a shape error."""
+    """Targets as a Tensor shaped like ``like`` (numbers and arrays take ``like``'s dtype), or a shape error.
+
+    A Tensor target is used as it is, so a gradient reaches it if it requires one.
+    """
     from chainrule.tensor import Tensor, as_float_array
 
-    data = targets.data if _is_tensor(targets) else as_float_array(targets, where, dtype=like.data.dtype)
-    if data.shape != like.shape:
-        raise ValueError(f"{where}: predictions have shape {like.shape} but targets have shape {data.shape}")
-    return Tensor(data)
+    target = targets if _is_tensor(targets) else Tensor(as_float_array(targets, where, dtype=like.data.dtype))
+    if target.shape != like.shape:
+        raise ValueError(f"{where}: predictions have shape {like.shape} but targets have shape {target.shape}")
+    return target
+
+
+def _check_tensor_values(bad, data, where: str, requirement: str) -> None:
+    """Raise ``where: requirement, got ...`` if any entry of ``data`` is flagged in the mask ``bad``."""
+    import numpy as np
+
+    if np.count_nonzero(bad):
+        wrong = data[bad]
+        raise ValueError(f"{where}: {requirement}, got {wrong.ravel()[0].item()!r} ({wrong.size} such value(s))")
 
 
 def _tensor_reduce(t, reduction: str):
@@ -74,9 +86,11 @@ def hinge(scores, targets, reduction: str = "mean"):
     """Max-margin loss ``relu(1 - y * score)`` for labels y in {-1, +1}, as in micrograd's demo."""
     _check_reduction(reduction, "hinge")
     if _is_tensor(scores):
+        import numpy as np
+
         y = _tensor_target(targets, scores, "hinge")
-        _check_signs(y.data, "hinge")
-        return _tensor_reduce((1 + -y * scores).relu(), reduction)
+        _check_tensor_values(np.abs(y.data) != 1, y.data, "hinge", "labels must be -1 or +1")
+        return _tensor_reduce((1 - y * scores).relu(), reduction)
     preds, targs = _pairs(scores, targets, "hinge")
     _check_signs(targs, "hinge")
     return _reduce([(1 + -yi * si).relu() for yi, si in zip(targs, preds)], reduction)
@@ -99,12 +113,19 @@ def binary_cross_entropy(predictions, targets, reduction: str = "mean", from_log
     _check_reduction(reduction, "binary_cross_entropy")
     if _is_tensor(predictions):
         y = _tensor_target(targets, predictions, "binary_cross_entropy")
-        _check_unit_interval(y.data.ravel().tolist(), "binary_cross_entropy")
+        t = y.data
+        _check_tensor_values(~((t >= 0) & (t <= 1)), t, "binary_cross_entropy", "targets must lie in [0, 1]")
         if from_logits:
             x = predictions
             terms = x.relu() - x * y + (1 + (-x.abs()).exp()).log()
         else:
-            _check_probabilities(predictions.data.ravel().tolist())
+            p = predictions.data
+            _check_tensor_values(
+                ~((p > 0) & (p < 1)),
+                p,
+                "binary_cross_entropy",
+                "predictions must be probabilities strictly between 0 and 1 (pass raw scores with from_logits=True)",
+            )
             terms = -(y * predictions.log() + (1 - y) * (1 - predictions).log())
         return _tensor_reduce(terms, reduction)
     preds, targs = _pairs(predictions, targets, "binary_cross_entropy")
@@ -176,7 +197,10 @@ def _tensor_cross_entropy(logits, targets, reduction: str):
         raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
     t = np.asarray(targets.data if _is_tensor(targets) else targets)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {t.dtype}")
+        raise TypeError(
+            f"cross_entropy: targets must be integer class indices, got dtype {t.dtype}; "
+            "convert them, e.g. np.asarray(targets, dtype=int)"
+        )
     n, c = logits.shape
     if t.shape != (n,):
         raise ValueError(f"cross_entropy: logits have shape {logits.shape}, so targets need shape ({n},), got {t.shape}")

@@ -1,0 +1,153 @@
+"""Layers over ``Tensor`` graphs: the notes' ``Layer`` of neurons, computed as one matrix product.
+
+``Linear(nin, nout)`` holds the ``nout`` neurons of a notes ``Layer`` side by side: column ``j`` of
+``weight`` is neuron ``j``'s ``w`` and ``bias[j]`` its ``b``, so ``x @ weight + bias`` computes every
+neuron's ``w . x + b`` for every row of ``x`` at once. Activations are separate modules, and
+``Sequential`` chains modules the way ``MLP`` chains layers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from numbers import Integral
+
+import numpy as np
+
+from chainrule.nn.module import Module
+from chainrule.tensor import Tensor
+
+
+def _check_size(n, what: str, where: str) -> int:
+    if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{where}: {what} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def _generator(rng, where: str):
+    """Where the initial weights come from: a seed, a NumPy generator, or NumPy's global one."""
+    if rng is None:
+        # NumPy's global generator, so np.random.seed(n) makes models reproducible, as random.seed(n)
+        # does for the notes' MLP.
+        return np.random
+    if isinstance(rng, (np.random.Generator, np.random.RandomState)):
+        return rng
+    if isinstance(rng, Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{where}: rng must be None, an int seed or a numpy.random.Generator, got {rng!r}")
+
+
+def _as_tensor(x, like: Tensor) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x, dtype=like.dtype)
+
+
+class Linear(Module):
+    """``x @ weight + bias``, with ``weight`` of shape ``(nin, nout)`` and ``bias`` of shape ``(nout,)``.
+
+    Both start uniform in ``(-1/sqrt(nin), 1/sqrt(nin))``, as in PyTorch. ``rng`` makes them
+    reproducible: an int seed, a ``numpy.random.Generator``, or None for NumPy's global generator
+    (seeded by ``np.random.seed``). ``dtype`` is the parameters' float type (float64 by default).
+    Inputs are ``(nin,)`` or ``(batch, nin)`` (any leading dimensions work).
+    """
+
+    def __init__(self, nin: int, nout: int, bias: bool = True, rng=None, dtype=np.float64):
+        self.nin = _check_size(nin, "nin (number of inputs)", "Linear")
+        self.nout = _check_size(nout, "nout (number of outputs)", "Linear")
+        gen = _generator(rng, "Linear")
+        bound = 1.0 / math.sqrt(self.nin)
+        self.weight = Tensor(gen.uniform(-bound, bound, size=(self.nin, self.nout)), requires_grad=True, dtype=dtype)
+        self.weight.label = "weight"
+        self.bias = None
+        if bias:
+            self.bias = Tensor(gen.uniform(-bound, bound, size=(self.nout,)), requires_grad=True, dtype=dtype)
+            self.bias.label = "bias"
+
+    def __call__(self, x) -> Tensor:
+        x = _as_tensor(x, self.weight)
+        if not x.shape or x.shape[-1] != self.nin:
+            raise ValueError(
+                f"{self!r}: expected inputs whose last dimension is {self.nin} (features), got shape {x.shape}"
+            )
+        out = x @ self.weight
+        return out if self.bias is None else out + self.bias
+
+    def parameters(self) -> list:
+        return [self.weight] if self.bias is None else [self.weight, self.bias]
+
+    def __repr__(self) -> str:
+        return f"Linear({self.nin}, {self.nout}{'' if self.bias is not None else ', bias=False'})"
+
+
+class ReLU(Module):
+    """``max(x, 0)`` entrywise."""
+
+    def __call__(self, x) -> Tensor:
+        return x.relu() if isinstance(x, Tensor) else Tensor(x).relu()
+
+    def __repr__(self) -> str:
+        return "ReLU()"
+
+
+class Tanh(Module):
+    """``tanh(x)`` entrywise, the notes' activation."""
+
+    def __call__(self, x) -> Tensor:
+        return x.tanh() if isinstance(x, Tensor) else Tensor(x).tanh()
+
+    def __repr__(self) -> str:
+        return "Tanh()"
+
+
+class Sigmoid(Module):
+    """``1 / (1 + exp(-x))`` entrywise."""
+
+    def __call__(self, x) -> Tensor:
+        return x.sigmoid() if isinstance(x, Tensor) else Tensor(x).sigmoid()
+
+    def __repr__(self) -> str:
+        return "Sigmoid()"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a linear output layer, or a placeholder)."""
+
+    def __call__(self, x):
+        return x
+
+    def __repr__(self) -> str:
+        return "Identity()"
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(Linear(2, 16), ReLU(), Linear(16, 1))``.
+
+    Iterate over it, index it (``model[0]``), or slice it (``model[:2]`` is a Sequential too).
+    """
+
+    def __init__(self, *modules: Module):
+        for i, m in enumerate(modules):
+            if not callable(m) or not hasattr(m, "parameters"):
+                raise TypeError(f"Sequential: item {i} is not a module (got {type(m).__name__}); pass layers such as Linear(2, 16)")
+        self.layers = list(modules)
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)  # the output of one layer is the input of the next: the forward pass
+        return x
+
+    def parameters(self) -> list:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
+        return self.layers[index]
+
+    def __repr__(self) -> str:
+        return "Sequential(" + ", ".join(repr(m) for m in self.layers) + ")"
