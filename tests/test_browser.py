@@ -202,6 +202,24 @@ def test_hover_shows_operation_and_local_derivative(driver, tmp_path):
     assert shown_grads(driver) == expected_grads(s) == ["0.2350", "1.0000"]
 
 
+def test_tensor_page_ends_with_backwards_array_summaries(driver, tmp_path):
+    from chainrule.tensor import Tensor
+    from chainrule.viz.graph import format_quantity
+
+    x = Tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], label="x")
+    w = Tensor([[0.5], [-1.0]], requires_grad=True, label="w")
+    loss = ((x @ w).tanh() * 2.0).sum()
+    loss.label = "loss"
+    loss.backward()
+    open_page(driver, loss, tmp_path)
+    order = topological_order(loss)
+    assert shown_grads(driver)[-1] == "scalar [1.0000]"
+    driver.execute_script("window.chainrule.go(window.chainrule.state().total)")
+    assert shown_grads(driver) == [format_quantity(node.grad) for node in order]
+    w_shown = shown_grads(driver)[[n.label for n in order].index("w")]
+    assert w_shown == f"2x1 [{w.grad[0, 0]:.4f} {w.grad[1, 0]:.4f}]"
+
+
 # -- offline ------------------------------------------------------------------------------------------
 def test_page_works_offline_and_requests_only_itself(driver, tmp_path):
     loss = mlp_loss()

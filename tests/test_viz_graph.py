@@ -32,9 +32,16 @@ class ArrayNode:
         self._prev = tuple(_prev)
         self._op = _op
         self.label = label
+        self._custom_backward = None
 
-    def _backward(self):  # a leaf: nothing to push back
-        pass
+    # The engines' protocol: `node._backward = closure` stores the closure, `node._backward` gives it.
+    @property
+    def _backward(self):
+        return self._custom_backward or (lambda: None)
+
+    @_backward.setter
+    def _backward(self, fn):
+        self._custom_backward = fn
 
     def accumulate(self, g):
         self.grad = g if self.grad is None else self.grad + g
@@ -63,7 +70,9 @@ def total(a: ArrayNode, label="") -> ArrayNode:
 
 def records(source: str) -> dict:
     """node id -> record label text, read back from DOT source."""
-    return dict(re.findall(r'^\s*(v\d+) \[label="\{ (.*?) \}"', source, flags=re.MULTILINE))
+    # Scalars are "{ label | data | grad }" (one row in LR), Tensors the same fields without braces.
+    pairs = re.findall(r'^\s*(v\d+) \[label="(?:\{ )?(.*?)(?: \})?"', source, flags=re.MULTILINE)
+    return dict(pairs)
 
 
 def edges(source: str) -> list:
@@ -341,6 +350,8 @@ def test_custom_backward_is_replayed_and_grads_restored():
     assert x.grad == 123.0 and [n.grad for n in topological_order(s)][1:] == expected[1:]
     assert [n["value_final"] for n in walk["nodes"]] == expected
     assert "custom backward" in walk["nodes"][-1]["info"]
+    assert s._custom_backward is not None and s._custom_backward.__name__ == "_backward"  # put back
+    assert h._custom_backward is None
     assert "local derivative d h / d x = 2.0000" in walk["nodes"][2]["info"]
 
 
@@ -404,3 +415,42 @@ def test_save_html_refuses_huge_graphs():
         y = y * 1.5
     with pytest.raises(ValueError, match="401 nodes, more than max_nodes=300"):
         backward_steps(y)
+
+
+def tensor_loss():
+    from chainrule.tensor import Tensor
+
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.normal(size=(4, 3)), label="x")  # data: needs no gradient
+    w = Tensor(rng.normal(size=(3, 2)), requires_grad=True, label="w")
+    b = Tensor(np.zeros(2), requires_grad=True, label="b")
+    h = (x @ w + b).tanh()
+    h.label = "h"
+    loss = (h * h).mean()
+    loss.label = "loss"
+    loss.backward()
+    return loss
+
+
+def test_real_tensor_graph_draws_and_walks_like_backward():
+    loss = tensor_loss()
+    order = topological_order(loss)
+    saved = [node.grad for node in order]
+    boxes = records(draw_dot(loss).source)
+    labels = [node.label for node in order]
+    w, b = order[labels.index("w")], order[labels.index("b")]
+    assert boxes[f"v{labels.index('x')}"].endswith("| grad None")
+    assert boxes[f"v{labels.index('b')}"] == f"b | data 2 [0.0000 0.0000] | grad 2 [{b.grad[0]:.4f} {b.grad[1]:.4f}]"
+    assert boxes[f"v{labels.index('w')}"].startswith("w | data 3x2 mean ")
+
+    walk = backward_steps(loss)
+    assert walk["mode"] == "replayed"
+    assert [n["grad_final"] for n in walk["nodes"]] == [format_quantity(node.grad) for node in order]
+    assert all(a is b for a, b in zip(saved, (node.grad for node in order)))  # put back untouched
+    assert all(node._custom_backward is None for node in order)
+    # x needs no gradient: no step writes to it, and it shows None throughout.
+    assert all(u["node"] != labels.index("x") for step in walk["steps"] for u in step["updates"])
+    assert walk["nodes"][-1]["grad_initial"] == "scalar [1.0000]"
+    assert walk["nodes"][labels.index("w")]["grad_final"] == (
+        f"3x2 mean {w.grad.mean():.4f} min {w.grad.min():.4f} max {w.grad.max():.4f}"
+    )

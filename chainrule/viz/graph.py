@@ -168,7 +168,10 @@ def build_digraph(
                 _escape_record(f"grad {grad}"),
             ]
         )
-        dot.node(value_id(i), "{ " + record + " }", shape="record", id=value_id(i))
+        # Braces turn a record's fields across the rank direction: a scalar's box reads left to right
+        # as in the lecture, while a Tensor's long summaries stack, so its box stays narrow.
+        label = record if is_array(node.data) else "{ " + record + " }"
+        dot.node(value_id(i), label, shape="record", id=value_id(i))
         if node._op:
             # The operation gets a node of its own between the operands and the result.
             dot.node(

@@ -122,34 +122,36 @@ def _seed(root: Any) -> Any:
     if is_array(root.data):
         import numpy as np
 
-        return np.ones_like(root.data, dtype=float)
+        # Float, in the root's own precision (float32 stays float32, as Tensor.backward seeds it).
+        return np.ones_like(root.data, dtype=np.result_type(root.data.dtype, np.float32))
     return 1.0
 
 
 def _replay(order: Sequence[Any], index: dict) -> tuple[list, list]:
-    """The backward pass obtained by running each node's own ``_backward`` closure, one at a time.
+    """The backward pass as the engine itself runs it, watched one ``_backward`` at a time.
 
     Used when a rule is recorded only as a closure: a custom ``_backward`` set by user code, or a
-    Tensor engine's vector-Jacobian products. The closures write into the nodes' ``grad``, so every
-    ``grad`` is saved first and put back afterwards, whatever happens.
+    Tensor engine's vector-Jacobian products. Each node's ``_backward`` is wrapped, in the notes' way
+    (``node._backward = ...``), by one that runs it and then notes its inputs' ``grad``; then the
+    root's own ``backward()`` runs from zeroed gradients, so whatever bookkeeping the engine does in
+    ``backward()`` happens as usual. Every ``grad`` and every ``_backward`` is put back afterwards,
+    whatever happens.
     """
-    saved = [node.grad for node in order]
+    saved_grads = [node.grad for node in order]
+    saved_rules = [node._custom_backward for node in order]
     steps = []
-    try:
-        for node in order:
-            node.grad = None if is_array(node.data) else 0.0
-        order[-1].grad = _seed(order[-1])
-        for i in reversed(range(len(order))):
-            node = order[i]
-            if not node._prev:
-                continue
-            node._backward()
+
+    def watch(i: int, node: Any, rule: Any) -> Any:
+        def watched() -> None:
+            rule()
             updates = []
             seen = set()
             for child in node._prev:
                 c = index[id(child)]
-                if c in seen:
-                    continue  # a closure adds both uses of an operand at once; show the sum once
+                if c in seen or child.grad is None:
+                    # A closure adds both uses of an operand at once (show the sum once); a constant
+                    # operand of a Tensor operation receives nothing.
+                    continue
                 seen.add(c)
                 updates.append(
                     {
@@ -160,10 +162,24 @@ def _replay(order: Sequence[Any], index: dict) -> tuple[list, list]:
                     }
                 )
             steps.append({"node": i, "updates": updates})
+
+        return watched
+
+    root = order[-1]
+    try:
+        for i, node in enumerate(order):
+            node.grad = None if is_array(node.data) else 0.0  # zero_grad, as before any backward()
+            if node._prev:
+                node._backward = watch(i, node, node._backward)
+        if is_array(root.data) and root.data.size != 1:
+            root.backward(_seed(root))  # a Tensor backward() needs the seed unless root is one number
+        else:
+            root.backward()
         grads = [node.grad for node in order]
     finally:
-        for node, grad in zip(order, saved):
+        for node, grad, rule in zip(order, saved_grads, saved_rules):
             node.grad = grad
+            node._custom_backward = rule
     return grads, steps
 
 
@@ -173,7 +189,7 @@ def _formula(node: Any, i: int, index: dict, names: Sequence[str]) -> str:
     args = [names[index[id(c)]] for c in node._prev]
     if not args:
         return f"{names[i]} is a leaf (an input or a parameter)"
-    if op in ("+", "-", "*", "/", "**") and len(args) == 2:
+    if op in ("+", "-", "*", "/", "**", "@") and len(args) == 2:
         return f"{names[i]} = {args[0]} {op} {args[1]}"
     if op.startswith("**") and len(args) == 1:
         return f"{names[i]} = {args[0]}{op}"
@@ -217,7 +233,10 @@ def backward_steps(root: Any, max_nodes: int = 300) -> dict:
 
     For scalar Values the numbers are computed from each node's ``_local_grads`` (the graph is not
     touched) and equal what ``backward()`` computes, to the last bit. Graphs with a custom
-    ``_backward`` or with Tensors are replayed by calling the closures, with every ``grad`` restored.
+    ``_backward`` or with Tensors record their rules only as closures: there the root's own
+    ``backward()`` runs once, from zeroed gradients, with each ``_backward`` watched, and every ``grad``
+    and ``_backward`` is put back afterwards. Either way the page shows one ``backward()``, as from
+    freshly zeroed gradients (leaf gradients accumulated over several calls are not what it shows).
 
     Raises ValueError for graphs larger than ``max_nodes``; TypeError if ``root`` is not a graph node.
     """
