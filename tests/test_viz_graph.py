@@ -454,3 +454,12 @@ def test_real_tensor_graph_draws_and_walks_like_backward():
     assert walk["nodes"][labels.index("w")]["grad_final"] == (
         f"3x2 mean {w.grad.mean():.4f} min {w.grad.min():.4f} max {w.grad.max():.4f}"
     )
+
+
+def test_every_name_chainrule_viz_exports_resolves():
+    import chainrule.viz
+
+    for name in chainrule.viz.__all__:
+        assert callable(getattr(chainrule.viz, name)), name
+    with pytest.raises(AttributeError, match="no attribute 'plot_everything'"):
+        chainrule.viz.plot_everything  # noqa: B018
