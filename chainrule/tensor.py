@@ -259,11 +259,11 @@ class Tensor:
         if self._prev:
             # Interior node: keep only this backward() call's gradient. Not added in place, since g
             # may be another node's array (the gradient of `a + b` is passed on unchanged).
-            if self._pass == _pass_id and self.grad is not None:
-                self.grad = self.grad + g
-            else:
+            if self._pass != _pass_id:
                 self.grad = g
                 self._pass = _pass_id
+            else:
+                self.grad = self.grad + g
         elif self.grad is None:
             # A leaf gets its own array, so no two parameters ever share gradient memory.
             self.grad = g.copy()
@@ -552,7 +552,7 @@ class Tensor:
         limit = math.log(np.finfo(x.dtype).max)
         if x.size and x.max() > limit:
             raise OverflowError(
-                f"exp: inputs above about {limit:.2f} overflow {x.dtype}; the largest input is {x.max()!r}. "
+                f"exp: inputs above about {limit:.2f} overflow {x.dtype}; the largest input is {float(x.max())!r}. "
                 "Scale the input down, or use a numerically stable form such as log_softmax"
             )
         out = np.exp(x)
@@ -644,7 +644,7 @@ def _spread(x: np.ndarray, axes, scale: float) -> Vjp:
     copied back to every entry that was summed."""
     shape, dtype = x.shape, x.dtype
     # g's shape with the summed axes kept as 1s, whether or not the reduction kept them
-    kept = tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
+    kept = (1,) * len(shape) if axes is None else tuple(1 if i in axes else n for i, n in enumerate(shape))
 
     def vjp(g):
         full = np.empty(shape, dtype=dtype)
@@ -706,13 +706,12 @@ def sum_of_squares(tensors: Iterable[Tensor]) -> Tensor:
     tensors = tuple(tensors)
     if not tensors:
         raise ValueError("sum_of_squares: got no tensors")
-    total = 0.0
+    total = 0  # an int, so the sum takes the tensors' float type
     for t in tensors:
         if not isinstance(t, Tensor):
             raise TypeError(f"sum_of_squares: expected Tensors, got {type(t).__name__}")
         total += np.vdot(t.data, t.data)  # the dot product of the flattened array with itself
-    dtype = np.result_type(*(t.data for t in tensors))
-    return _node(np.asarray(total, dtype=dtype), "sumsq", tensors, tuple(_twice(t.data) for t in tensors))
+    return _node(total, "sumsq", tensors, tuple(_twice(t.data) for t in tensors))
 
 
 def _twice(x: np.ndarray) -> Vjp:

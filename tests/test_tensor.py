@@ -1,0 +1,468 @@
+"""The Tensor engine: every operation's values and gradients against PyTorch (float64) and against
+central differences (``chainrule.gradcheck``), broadcasting, graph bookkeeping, no_grad, float32 and
+the error messages.
+
+One table of operations (``OPS``) feeds both oracles: ``check_against_torch`` runs an entry on
+chainrule Tensors and on torch tensors and compares the results and every input's gradient.
+"""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+
+import chainrule
+from chainrule import GradcheckError, Tensor, gradcheck, no_grad
+from chainrule.autodiff import zero_grad
+from chainrule.tensor import as_float_array, sum_of_squares, unbroadcast
+
+RTOL = 1e-10
+ATOL = 1e-12
+
+
+def random_inputs(shapes, domain: str, seed: int = 0):
+    """Arrays of the given shapes: 'any' (normal), 'positive' (0.5 to 2) or 'nonzero' (|x| in 0.5 to 2)."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for shape in shapes:
+        if domain == "any":
+            arrays.append(rng.standard_normal(shape))
+        else:
+            magnitude = rng.uniform(0.5, 2.0, shape)
+            sign = 1.0 if domain == "positive" else np.where(rng.random(shape) < 0.5, -1.0, 1.0)
+            arrays.append(np.asarray(magnitude * sign))
+    return arrays
+
+
+def check_against_torch(torch, fn, torch_fn, arrays, seed: int = 1):
+    """Run ``fn`` on Tensors and ``torch_fn`` on torch tensors made from ``arrays``; the outputs and the
+    gradients of every input (for the same random upstream gradient) must agree to 1e-10."""
+    ours = [Tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*ours)
+    expected = torch_fn(*theirs)
+    assert out.shape == tuple(expected.shape)
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=RTOL, atol=ATOL)
+
+    upstream = np.random.default_rng(seed).standard_normal(out.shape)
+    out.backward(upstream)
+    expected.backward(torch.tensor(upstream))
+    for i, (mine, ref) in enumerate(zip(ours, theirs)):
+        assert mine.grad is not None, f"input {i} got no gradient"
+        assert mine.grad.shape == mine.shape
+        np.testing.assert_allclose(mine.grad, ref.grad.numpy(), rtol=RTOL, atol=ATOL, err_msg=f"input {i}")
+    return out
+
+
+# Each entry: id, chainrule function, torch function, input shapes, input domain.
+OPS = [
+    ("add", lambda a, b: a + b, lambda a, b: a + b, [(3, 4), (3, 4)], "any"),
+    ("add-broadcast-outer", lambda a, b: a + b, lambda a, b: a + b, [(3, 1), (1, 4)], "any"),
+    ("sub-broadcast-row", lambda a, b: a - b, lambda a, b: a - b, [(5, 4), (4,)], "any"),
+    ("mul-broadcast-row", lambda a, b: a * b, lambda a, b: a * b, [(5, 4), (4,)], "any"),
+    ("mul-scalar-tensor", lambda a, b: a * b, lambda a, b: a * b, [(), (2, 3)], "any"),
+    ("div-broadcast", lambda a, b: a / b, lambda a, b: a / b, [(2, 3, 4), (3, 1)], "nonzero"),
+    ("pow-tensor-tensor", lambda a, b: a**b, lambda a, b: a**b, [(3, 4), (3, 4)], "positive"),
+    ("pow-broadcast", lambda a, b: a**b, lambda a, b: a**b, [(3, 4), (4,)], "positive"),
+    ("radd", lambda a: 2 + a, lambda a: 2 + a, [(3, 4)], "any"),
+    ("rsub", lambda a: 2 - a, lambda a: 2 - a, [(3, 4)], "any"),
+    ("rmul", lambda a: 2.5 * a, lambda a: 2.5 * a, [(3, 4)], "any"),
+    ("rdiv", lambda a: 2 / a, lambda a: 2 / a, [(3, 4)], "nonzero"),
+    ("rpow", lambda a: 2**a, lambda a: 2**a, [(3, 4)], "any"),
+    ("sub-number", lambda a: a - 1.5, lambda a: a - 1.5, [(3, 4)], "any"),
+    ("div-number", lambda a: a / 4, lambda a: a / 4, [(3, 4)], "any"),
+    ("pow-2", lambda a: a**2, lambda a: a**2, [(3, 4)], "any"),
+    ("pow-3", lambda a: a**3, lambda a: a**3, [(3, 4)], "any"),
+    ("pow-0.5", lambda a: a**0.5, lambda a: a**0.5, [(3, 4)], "positive"),
+    ("pow-negative", lambda a: a**-1.5, lambda a: a**-1.5, [(3, 4)], "positive"),
+    ("pow-0", lambda a: a**0, lambda a: a**0, [(3, 4)], "any"),
+    ("neg", lambda a: -a, lambda a: -a, [(3, 4)], "any"),
+    ("matmul-2d", lambda a, b: a @ b, lambda a, b: a @ b, [(3, 4), (4, 5)], "any"),
+    ("matmul-1d-2d", lambda a, b: a @ b, lambda a, b: a @ b, [(4,), (4, 5)], "any"),
+    ("matmul-2d-1d", lambda a, b: a @ b, lambda a, b: a @ b, [(3, 4), (4,)], "any"),
+    ("matmul-1d-1d", lambda a, b: a @ b, lambda a, b: a @ b, [(4,), (4,)], "any"),
+    ("matmul-batched", lambda a, b: a @ b, lambda a, b: a @ b, [(2, 3, 4), (2, 4, 5)], "any"),
+    ("matmul-batch-broadcast", lambda a, b: a @ b, lambda a, b: a @ b, [(2, 3, 4), (4, 5)], "any"),
+    ("matmul-batch-1d", lambda a, b: a @ b, lambda a, b: a @ b, [(4,), (2, 4, 5)], "any"),
+    ("sum", lambda a: a.sum(), lambda a: a.sum(), [(3, 4)], "any"),
+    ("sum-axis", lambda a: a.sum(axis=1), lambda a: a.sum(dim=1), [(3, 4)], "any"),
+    ("sum-axes-keepdims", lambda a: a.sum(axis=(0, 2), keepdims=True), lambda a: a.sum(dim=(0, 2), keepdim=True),
+     [(2, 3, 4)], "any"),
+    ("sum-negative-axis", lambda a: a.sum(axis=-1), lambda a: a.sum(dim=-1), [(2, 3, 4)], "any"),
+    ("mean", lambda a: a.mean(), lambda a: a.mean(), [(3, 4)], "any"),
+    ("mean-axis", lambda a: a.mean(axis=0), lambda a: a.mean(dim=0), [(3, 4)], "any"),
+    ("mean-axes-keepdims", lambda a: a.mean(axis=(1, 2), keepdims=True), lambda a: a.mean(dim=(1, 2), keepdim=True),
+     [(2, 3, 4)], "any"),
+    ("max", lambda a: a.max(), lambda a: a.amax(), [(3, 4)], "any"),
+    ("max-axis", lambda a: a.max(axis=1), lambda a: a.amax(dim=1), [(3, 4)], "any"),
+    ("max-axes-keepdims", lambda a: a.max(axis=(0, 2), keepdims=True), lambda a: a.amax(dim=(0, 2), keepdim=True),
+     [(2, 3, 4)], "any"),
+    ("reshape", lambda a: a.reshape(4, 3) * a.reshape((4, 3)), lambda a: a.reshape(4, 3) ** 2, [(3, 4)], "any"),
+    ("reshape-infer", lambda a: a.reshape(-1), lambda a: a.reshape(-1), [(2, 3, 2)], "any"),
+    ("transpose", lambda a: a.transpose(), lambda a: a.permute(2, 1, 0), [(2, 3, 4)], "any"),
+    ("transpose-axes", lambda a: a.transpose(1, 0, 2), lambda a: a.permute(1, 0, 2), [(2, 3, 4)], "any"),
+    ("T", lambda a: a.T, lambda a: a.T, [(3, 4)], "any"),
+    ("index-int", lambda a: a[1], lambda a: a[1], [(3, 4)], "any"),
+    ("index-slice", lambda a: a[1:, ::2], lambda a: a[1:, ::2], [(3, 4)], "any"),
+    ("index-repeated-rows", lambda a: a[np.array([0, 2, 0, 0])], lambda a: a[[0, 2, 0, 0]], [(3, 4)], "any"),
+    ("index-pairs", lambda a: a[np.arange(3), np.array([1, 3, 1])], lambda a: a[[0, 1, 2], [1, 3, 1]], [(3, 4)],
+     "any"),
+    ("index-mixed", lambda a: a[np.array([1, 1]), 1:3], lambda a: a[[1, 1], 1:3], [(3, 4)], "any"),
+    ("index-mask", lambda a: a[np.array([True, False, True])], lambda a: a[[True, False, True]], [(3, 4)], "any"),
+    ("exp", lambda a: a.exp(), lambda a: a.exp(), [(3, 4)], "any"),
+    ("log", lambda a: a.log(), lambda a: a.log(), [(3, 4)], "positive"),
+    ("tanh", lambda a: a.tanh(), lambda a: a.tanh(), [(3, 4)], "any"),
+    ("relu", lambda a: a.relu(), lambda a: a.relu(), [(3, 4)], "any"),
+    ("sigmoid", lambda a: a.sigmoid(), lambda a: a.sigmoid(), [(3, 4)], "any"),
+    ("abs", lambda a: a.abs(), lambda a: a.abs(), [(3, 4)], "any"),
+    ("softmax", lambda a: a.softmax(), lambda a: a.softmax(-1), [(3, 4)], "any"),
+    ("softmax-axis0", lambda a: a.softmax(axis=0), lambda a: a.softmax(0), [(3, 4)], "any"),
+    ("log_softmax", lambda a: a.log_softmax(), lambda a: a.log_softmax(-1), [(3, 4)], "any"),
+    ("log_softmax-axis1", lambda a: a.log_softmax(axis=1), lambda a: a.log_softmax(1), [(2, 3, 4)], "any"),
+    ("sum_of_squares", lambda a, b: sum_of_squares([a, b]), lambda a, b: (a * a).sum() + (b * b).sum(),
+     [(3, 4), (4,)], "any"),
+    ("chain", lambda a, b: ((a @ b).tanh() * 3 - a.sum(axis=1, keepdims=True)).relu().mean(),
+     lambda a, b: ((a @ b).tanh() * 3 - a.sum(dim=1, keepdim=True)).relu().mean(), [(3, 4), (4, 2)], "any"),
+    ("reuse", lambda a: a * a + a / (a * a + 1), lambda a: a * a + a / (a * a + 1), [(3, 4)], "any"),
+]
+OP_IDS = [entry[0] for entry in OPS]
+
+
+@pytest.mark.parametrize("name, fn, torch_fn, shapes, domain", OPS, ids=OP_IDS)
+def test_operation_matches_torch(torch, name, fn, torch_fn, shapes, domain):
+    check_against_torch(torch, fn, torch_fn, random_inputs(shapes, domain, seed=len(name)))
+
+
+@pytest.mark.parametrize("name, fn, torch_fn, shapes, domain", OPS, ids=OP_IDS)
+def test_operation_passes_gradcheck(name, fn, torch_fn, shapes, domain):
+    inputs = [Tensor(a, requires_grad=True) for a in random_inputs(shapes, domain, seed=len(name) + 100)]
+    weights = np.random.default_rng(7).standard_normal(fn(*inputs).shape)
+    # A weighted sum, so every output entry's derivative counts differently.
+    assert gradcheck(lambda *ts: (fn(*ts) * weights).sum(), inputs, atol=1e-6, rtol=1e-5)
+    assert all(t.grad is not None and t.grad.shape == t.shape for t in inputs)
+
+
+def test_gradcheck_catches_a_wrong_tensor_gradient():
+    x = Tensor([0.5, -1.0, 2.0], requires_grad=True)
+
+    def wrong_square(t):
+        out = Tensor(t.data**2, _children=(t,), _op="sq")
+
+        def _backward():
+            t._accumulate(out.grad * t.data)  # should be 2 * t.data
+
+        out._backward = _backward
+        return out.sum()
+
+    with pytest.raises(GradcheckError, match="element 0"):
+        gradcheck(wrong_square, [x])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_side=3),
+    op=st.sampled_from(["+", "-", "*", "/", "**"]),
+    seed=st.integers(0, 2**16),
+)
+def test_broadcasting_binary_operations_match_torch(torch, shapes, op, seed):
+    fn = {
+        "+": lambda a, b: a + b,
+        "-": lambda a, b: a - b,
+        "*": lambda a, b: a * b,
+        "/": lambda a, b: a / b,
+        "**": lambda a, b: a**b,
+    }[op]
+    domain = "positive" if op in ("/", "**") else "any"
+    check_against_torch(torch, fn, fn, random_inputs(shapes.input_shapes, domain, seed), seed=seed)
+
+
+# -- max: ties -------------------------------------------------------------------------------------
+def test_max_splits_the_gradient_evenly_among_ties_like_torch_amax(torch):
+    data = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    out = check_against_torch(torch, lambda a: a.max(axis=1), lambda a: a.amax(dim=1), [data])
+    assert out.data.tolist() == [3.0, 2.0]
+    t = Tensor(data, requires_grad=True)
+    t.max().backward()
+    assert t.grad.tolist() == [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]]
+
+
+# -- numerical stability ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_and_log_softmax_are_stable_for_huge_logits(torch, name):
+    logits = np.array([[1000.0, 999.0, -1000.0], [-1e4, -1e4, -1e4]])
+    out = check_against_torch(torch, lambda a: getattr(a, name)(), lambda a: getattr(a, name)(-1), [logits])
+    assert np.isfinite(out.data).all()
+    np.testing.assert_allclose(Tensor(logits).softmax().data.sum(axis=1), [1.0, 1.0], rtol=1e-15)
+
+
+def test_sigmoid_is_stable_for_large_magnitudes(torch):
+    x = np.array([-800.0, -40.0, 0.0, 40.0, 800.0])
+    out = check_against_torch(torch, lambda a: a.sigmoid(), lambda a: a.sigmoid(), [x])
+    assert out.data[0] == 0.0 and out.data[-1] == 1.0
+    assert out.data[1] == pytest.approx(4.248354255291589e-18, rel=1e-12)
+
+
+# -- graph bookkeeping -----------------------------------------------------------------------------
+def test_prev_holds_the_operands_in_order_and_numbers_become_constants():
+    a = Tensor([1.0, 2.0], requires_grad=True, label="a")
+    b = Tensor([3.0, 4.0], requires_grad=True, label="b")
+    c = a * b
+    assert c._prev == (a, b) and c._op == "*" and c.requires_grad
+    d = 2 - a
+    assert d._prev[1] is a and d._prev[0].data.tolist() == 2.0 and not d._prev[0].requires_grad
+    assert (a @ b)._prev == (a, b)
+
+
+def test_results_of_constants_are_not_recorded():
+    a = Tensor([1.0, 2.0])
+    b = Tensor([3.0, 4.0])
+    c = (a * b).exp().sum()
+    assert not c.requires_grad and c._prev == ()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        c.backward()
+
+
+def test_only_leaves_that_require_grad_receive_gradients():
+    w = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    x = Tensor([[0.5, -1.0]])
+    (x @ w).sum().backward()
+    assert x.grad is None
+    assert w.grad.tolist() == [[0.5, 0.5], [-1.0, -1.0]]
+
+
+def test_leaf_gradients_accumulate_and_zero_grad_resets_them():
+    x = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [2.0, -4.0, 6.0]
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [5.0, -1.0, 9.0]
+    zero_grad([x])
+    assert x.grad is None
+    x.zero_grad()
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0, 3.0]
+
+
+def test_two_losses_through_a_shared_subgraph_add_up_at_the_leaves(torch):
+    data = np.array([0.3, -0.7, 1.1])
+    x = Tensor(data, requires_grad=True)
+    h = (x * 2).tanh()
+    h.sum().backward()
+    (h * h).sum().backward()  # h's old gradient must not be pushed back a second time
+
+    tx = torch.tensor(data, requires_grad=True)
+    th = (tx * 2).tanh()
+    th.sum().backward(retain_graph=True)
+    (th * th).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=RTOL)
+
+
+def test_leaf_gradients_never_share_memory():
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    a.grad *= 10  # e.g. gradient clipping in place
+    assert b.grad.tolist() == [1.0, 1.0]
+
+
+def test_graphs_are_freed_without_the_cycle_collector():
+    gc.disable()
+    try:
+        w = Tensor(np.ones((3, 2)), requires_grad=True)
+        x = Tensor(np.ones((4, 3)))
+        hidden = (x @ w).relu()
+        loss = (hidden * hidden).mean()
+        loss.backward()
+        probe = weakref.ref(hidden)
+        del hidden, loss
+        assert probe() is None  # freed by reference counting alone: no node refers to itself
+    finally:
+        gc.enable()
+
+
+def test_backward_needs_a_gradient_for_non_scalar_results():
+    t = Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"shape \(2, 3\).*\.sum\(\)"):
+        (t * 2).backward()
+    with pytest.raises(ValueError, match=r"grad has shape \(3,\) but this Tensor has shape \(2, 3\)"):
+        (t * 2).backward(np.ones(3))
+    (t * 2).backward(np.full((2, 3), 0.5))
+    assert t.grad.tolist() == [[1.0] * 3] * 2
+    one = Tensor([[4.0]], requires_grad=True)
+    (one * 3).backward()  # a single number in any shape needs no gradient argument
+    assert one.grad.tolist() == [[3.0]]
+
+
+def test_notes_style_custom_operation():
+    # Defining an operation the notes' way: a closure assigned to out._backward.
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    out = Tensor(np.sin(x.data), _children=(x,), _op="sin")
+
+    def _backward():
+        x._accumulate(out.grad * np.cos(x.data))
+
+    out._backward = _backward
+    assert out._prev == (x,) and out.requires_grad
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad, np.cos([1.0, 2.0]), rtol=1e-15)
+
+
+def test_unbroadcast_sums_over_broadcast_axes():
+    g = np.arange(24.0).reshape(2, 3, 4)
+    assert unbroadcast(g, (2, 3, 4)) is g
+    np.testing.assert_array_equal(unbroadcast(g, (4,)), g.sum(axis=(0, 1)))
+    np.testing.assert_array_equal(unbroadcast(g, (3, 1)), g.sum(axis=(0, 2)).reshape(3, 1))
+    np.testing.assert_array_equal(unbroadcast(g, ()), g.sum())
+
+
+# -- no_grad ---------------------------------------------------------------------------------------
+def test_no_grad_records_nothing_and_restores_recording():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    with no_grad():
+        y = (w * 3).exp().sum()
+        with no_grad():
+            z = w + 1
+        u = w - 1  # still off after the nested block ends
+    assert not y.requires_grad and y._prev == () and z._prev == () and u._prev == ()
+    assert y.item() == pytest.approx(np.exp(3.0) + np.exp(6.0), rel=1e-15)
+    assert (w * 3)._prev[0] is w  # recording is back on
+
+
+def test_no_grad_restores_recording_after_an_error_and_works_as_a_decorator():
+    w = Tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError), no_grad():
+        (w - 5).log()
+    assert (w * 2).requires_grad
+
+    @no_grad()
+    def evaluate(t):
+        return t * 2
+
+    assert not evaluate(w).requires_grad
+    assert chainrule.no_grad is no_grad
+
+
+# -- data types and conversions --------------------------------------------------------------------
+def test_float32_stays_float32_through_operations_and_gradients():
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, dtype=np.float32)
+    w = Tensor([0.5, -0.5], requires_grad=True, dtype=np.float32)
+    loss = ((x * w + 1) / 2 - x**2).tanh().log_softmax().sum() + sum_of_squares([w]) * 0.1
+    assert x.dtype == np.float32 and loss.dtype == np.float32
+    loss.backward()
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+    x64 = Tensor(x.data.astype(np.float64), requires_grad=True)
+    w64 = Tensor(w.data.astype(np.float64), requires_grad=True)
+    (((x64 * w64 + 1) / 2 - x64**2).tanh().log_softmax().sum() + sum_of_squares([w64]) * 0.1).backward()
+    np.testing.assert_allclose(x.grad, x64.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_mixed_precision_promotes_like_numpy_and_casts_gradients_back():
+    a = Tensor([1.0, 2.0], requires_grad=True, dtype=np.float32)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    c = a * b
+    assert c.dtype == np.float64
+    c.sum().backward()
+    assert a.grad.dtype == np.float32 and a.grad.tolist() == [3.0, 4.0]
+
+
+def test_tensor_basics():
+    t = Tensor([[1, 2, 3], [4, 5, 6]])
+    assert t.dtype == np.float64 and t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and len(t) == 2
+    assert t.grad is None and not t.requires_grad
+    assert Tensor(2.5).item() == 2.5 and isinstance(Tensor(2.5).item(), float)
+    assert t.numpy() is t.data
+    source = np.array([1.0, 2.0])
+    copied = Tensor(source)
+    source[0] = 99.0
+    assert copied.data[0] == 1.0  # Tensor(...) copies its data
+    assert "requires_grad=True" in repr(Tensor([1.0], requires_grad=True))
+    assert np.asarray(t).shape == (2, 3)
+    assert (np.ones(3) + Tensor([1.0, 2.0, 3.0])).data.tolist() == [2.0, 3.0, 4.0]  # numpy defers to Tensor
+    with pytest.raises(ValueError, match=r"item: .*shape \(2, 3\)"):
+        t.item()
+
+
+def test_nan_inputs_are_accepted_and_propagate():
+    t = Tensor([1.0, np.nan], requires_grad=True)
+    out = (t * 2).sum()
+    assert np.isnan(out.item())
+    out.backward()
+    assert t.grad.tolist() == [2.0, 2.0]
+
+
+def test_zero_dimensional_results_are_arrays():
+    s = Tensor([1.0, 2.0], requires_grad=True).sum()
+    assert type(s.data) is np.ndarray and s.shape == ()
+    s2 = s * 2
+    assert type(s2.data) is np.ndarray
+    s2.backward()
+    assert type(s.grad) is np.ndarray
+
+
+# -- errors ----------------------------------------------------------------------------------------
+def test_shape_errors_name_the_operation_and_both_shapes():
+    with pytest.raises(ValueError, match=r"matmul: shapes \(3, 4\) and \(5, 2\) are not aligned"):
+        Tensor(np.ones((3, 4))) @ Tensor(np.ones((5, 2)))
+    with pytest.raises(ValueError, match=r"matmul: shapes \(\) and \(3,\)"):
+        Tensor(2.0) @ Tensor(np.ones(3))
+    with pytest.raises(ValueError, match=r"add: shapes \(3, 4\) and \(5,\) cannot be broadcast"):
+        Tensor(np.ones((3, 4))) + Tensor(np.ones(5))
+    with pytest.raises(ValueError, match=r"mul: shapes \(2,\) and \(3,\)"):
+        Tensor(np.ones(2)) * np.ones(3)
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape shape \(3, 4\) \(12 entries\) into \(5,\)"):
+        Tensor(np.ones((3, 4))).reshape(5)
+    with pytest.raises(ValueError, match=r"sum: axis 2 is out of range for a tensor with 2 dimension"):
+        Tensor(np.ones((3, 4))).sum(axis=2)
+    with pytest.raises(ValueError, match=r"transpose: axes \(0, 0\)"):
+        Tensor(np.ones((3, 4))).transpose(0, 0)
+    with pytest.raises(IndexError, match=r"index: .*out of bounds.*shape \(3, 4\)"):
+        Tensor(np.ones((3, 4)))[5]
+
+
+def test_domain_errors_name_the_operation_and_the_values():
+    with pytest.raises(ValueError, match=r"log: input must be > 0, got \[-1\.0, 0\.0\]"):
+        Tensor([2.0, -1.0, 0.0]).log()
+    with pytest.raises(ValueError, match=r"log: .*nan"):
+        Tensor([np.nan]).log()
+    with pytest.raises(ZeroDivisionError, match=r"div: the divisor .* contains zeros at index \(1,\)"):
+        Tensor([1.0, 2.0]) / Tensor([1.0, 0.0])
+    with pytest.raises(ZeroDivisionError, match="div"):
+        Tensor([1.0, 2.0]) / 0
+    with pytest.raises(ValueError, match=r"pow: a negative base with a non-integer exponent.*-2\.0"):
+        Tensor([4.0, -2.0]) ** 0.5
+    with pytest.raises(ZeroDivisionError, match="pow: 0"):
+        Tensor([0.0, 1.0]) ** -1
+    with pytest.raises(OverflowError, match=r"exp: .*largest input is 1000\.0"):
+        Tensor([1.0, 1000.0]).exp()
+    with pytest.raises(TypeError, match="pow: exponent must be a number or a Tensor"):
+        Tensor([1.0]) ** "2"
+
+
+def test_conversion_errors_name_where_they_happened():
+    with pytest.raises(TypeError, match=r"Tensor: expected real numbers, got an array of dtype <U"):
+        Tensor(["a", "b"])
+    with pytest.raises(TypeError, match=r"Tensor: expected real numbers, got an array of dtype object"):
+        Tensor([chainrule.Value(1.0), chainrule.Value(2.0)])
+    with pytest.raises(TypeError, match="complex"):
+        Tensor([1 + 2j])
+    with pytest.raises(ValueError, match="Tensor: cannot make an array"):
+        Tensor([[1.0, 2.0], [3.0]])
+    with pytest.raises(TypeError, match=r"Tensor: dtype must be a floating type .*int64"):
+        Tensor([1, 2], dtype=np.int64)
+    with pytest.raises(TypeError, match=r"mse targets: expected real numbers"):
+        as_float_array(["x"], "mse targets")
+    with pytest.raises(TypeError, match=r"add: expected real numbers"):
+        Tensor([1.0]) + "1"
+
+
+def test_as_float_array_converts_without_needless_copies():
+    a = np.array([1.0, 2.0])
+    assert as_float_array(a, "here") is a
+    assert as_float_array([1, 2], "here").dtype == np.float64
+    assert as_float_array(np.array([1, 2]), "here", dtype=np.float32).dtype == np.float32
+    assert as_float_array(Tensor([3.0]), "here").tolist() == [3.0]
+    assert as_float_array(True, "here").tolist() == 1.0
