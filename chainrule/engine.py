@@ -130,8 +130,9 @@ class Value:
         a, b = self.data, other.data
         if b == 0.0:
             raise ZeroDivisionError(f"division: cannot divide {_describe(self)} by zero ({_describe(other)})")
-        # d(a / b)/da = 1/b, d(a / b)/db = -a/b**2
-        return Value(a / b, (self, other), "/", _local_grads=(1.0 / b, -a / (b * b)))
+        # d(a / b)/da = 1/b, d(a / b)/db = -a/b**2, computed as -(a/b)/b so that a tiny b gives
+        # -inf (as in PyTorch) instead of dividing by an underflowed b*b = 0.
+        return Value(a / b, (self, other), "/", _local_grads=(1.0 / b, -(a / b) / b))
 
     def __pow__(self, other: Union["Value", Number]) -> "Value":
         if isinstance(other, Value):
@@ -139,24 +140,13 @@ class Value:
         n = _as_float(other, "pow (exponent)")
         x = self.data
         out = _checked_pow(x, n)
-        # d(x**n)/dx = n * x**(n-1); at x = 0 with n < 1 the slope is infinite, as in PyTorch.
-        if n == 0.0:
-            local = 0.0
-        elif x == 0.0 and n < 1.0:
-            local = math.copysign(math.inf, n)
-        else:
-            local = n * x ** (n - 1.0)
-        return Value(out, (self,), f"**{other}", _local_grads=(local,))
+        # d(x**n)/dx = n * x**(n-1)
+        return Value(out, (self,), f"**{other}", _local_grads=(_power_slope(x, n),))
 
     def _pow_value(self, other: "Value") -> "Value":
         a, b = self.data, other.data
         out = _checked_pow(a, b)
-        if b == 0.0:
-            d_base = 0.0
-        elif a == 0.0 and b < 1.0:
-            d_base = math.copysign(math.inf, b)
-        else:
-            d_base = b * a ** (b - 1.0)
+        d_base = _power_slope(a, b)
         # d(a**b)/db = a**b * ln(a): real only for a > 0. At a = 0 the limit is 0 (for b >= 0);
         # for a < 0 there is no real derivative and the gradient is NaN, the same as PyTorch's.
         if a > 0.0:
@@ -230,6 +220,23 @@ class Value:
             s = e / (1.0 + e)
         # d(sigmoid x)/dx = sigmoid(x) * (1 - sigmoid(x))
         return Value(s, (self,), "sigmoid", _local_grads=(s * (1.0 - s),))
+
+
+def _power_slope(x: float, n: float) -> float:
+    """``n * x**(n - 1)``, the slope of ``x**n``, with IEEE results where Python would raise.
+
+    At x = 0 with n < 1 the slope is infinite, and a huge ``x**(n - 1)`` overflows to infinity,
+    as in PyTorch, rather than stopping the forward pass with an exception.
+    """
+    if n == 0.0:
+        return 0.0
+    if x == 0.0 and n < 1.0:
+        return math.copysign(math.inf, n)
+    try:
+        return n * x ** (n - 1.0)
+    except OverflowError:
+        odd_power_of_negative = x < 0.0 and (n - 1.0) % 2.0 == 1.0
+        return n * (-math.inf if odd_power_of_negative else math.inf)
 
 
 def _checked_pow(base: float, exponent: float) -> float:
