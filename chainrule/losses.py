@@ -112,12 +112,19 @@ def binary_cross_entropy(predictions, targets, reduction: str = "mean", from_log
     """
     _check_reduction(reduction, "binary_cross_entropy")
     if _is_tensor(predictions):
+        import numpy as np
+
         y = _tensor_target(targets, predictions, "binary_cross_entropy")
         t = y.data
         _check_tensor_values(~((t >= 0) & (t <= 1)), t, "binary_cross_entropy", "targets must lie in [0, 1]")
         if from_logits:
             x = predictions
-            terms = x.relu() - x * y + (1 + (-x.abs()).exp()).log()
+            # max(x, 0) - x*y + log(1 + e^-|x|), with max(x, 0) = x * [x >= 0] and |x| = x * sign. One
+            # constant mask for both keeps the slope right at x = 0 (sigmoid(0) - y), where relu and abs
+            # would each take the slope 0 and the sum would come out as -y.
+            positive = x.data >= 0
+            sign = np.where(positive, 1.0, -1.0)
+            terms = x * positive - x * y + (1 + (-(x * sign)).exp()).log()
         else:
             p = predictions.data
             _check_tensor_values(
