@@ -39,8 +39,10 @@ from chainrule.training import digits_model  # noqa: E402
 
 def batches(n: int, batch_size: int, epochs: int, seed: int = 0):
     rng = np.random.default_rng(seed)
-    return [[order[i : i + batch_size] for i in range(0, n, batch_size)] for order in
-            (rng.permutation(n) for _ in range(epochs))]
+    return [
+        [order[i : i + batch_size] for i in range(0, n, batch_size)]
+        for order in (rng.permutation(n) for _ in range(epochs))
+    ]
 
 
 def run_chainrule(weights, split, schedule):
@@ -120,14 +122,18 @@ def main(argv=None) -> int:
     ours, theirs = results["chainrule Tensor"], results["PyTorch"]
     difference = max(abs(a - b) for a, b in zip(ours[0], theirs[0]))
     medians = {name: statistics.median(s) for name, s in seconds.items()}
-    print(f"digits: 64-128-10 MLP, Adam lr 5e-3, batch {args.batch_size}, {args.epochs} epochs, "
-          f"float64, {args.reps} runs each, medians")
+    print(
+        f"digits: 64-128-10 MLP, Adam lr 5e-3, batch {args.batch_size}, {args.epochs} epochs, "
+        f"float64, {args.reps} runs each, medians"
+    )
     print()
     print("| system | seconds per run | vs PyTorch | test accuracy | final training loss |")
     print("|---|---:|---:|---:|---:|")
     for name, (losses, accuracy) in results.items():
-        print(f"| {name} | {medians[name]:.2f} | {medians['PyTorch'] / medians[name]:.2f}x faster | "
-              f"{accuracy:.2%} | {losses[-1]:.4f} |")
+        print(
+            f"| {name} | {medians[name]:.2f} | {medians['PyTorch'] / medians[name]:.2f}x faster | "
+            f"{accuracy:.2%} | {losses[-1]:.4f} |"
+        )
     print()
     print(f"largest difference between the two runs' epoch losses: {difference:.1e}")
     return 0

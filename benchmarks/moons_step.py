@@ -66,7 +66,7 @@ class Micrograd:
         scores = list(map(model, inputs))
         losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(self.y, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = ALPHA * sum((p * p for p in model.parameters()))
+        reg_loss = ALPHA * sum(p * p for p in model.parameters())
         total_loss = data_loss + reg_loss
         model.zero_grad()
         total_loss.backward()
@@ -170,8 +170,13 @@ class HandNumpy:
         return float(loss)
 
 
-SYSTEMS = {"micrograd": Micrograd, "chainrule-value": ChainruleValue, "chainrule-tensor": ChainruleTensor,
-           "torch": Torch, "numpy": HandNumpy}
+SYSTEMS = {
+    "micrograd": Micrograd,
+    "chainrule-value": ChainruleValue,
+    "chainrule-tensor": ChainruleTensor,
+    "torch": Torch,
+    "numpy": HandNumpy,
+}
 
 
 def set_scalar_weights(model, layers) -> None:
@@ -212,7 +217,7 @@ def measure(names, reps: int, block: int, n_samples: int):
     k = 0
     for rep in range(reps):
         # rotate who goes first, so no system always runs on a cold (or warm) machine
-        order = systems[rep % len(systems):] + systems[: rep % len(systems)]
+        order = systems[rep % len(systems) :] + systems[: rep % len(systems)]
         for system in order:
             gc.collect()
             start = time.perf_counter()
@@ -255,12 +260,18 @@ def main(argv=None) -> int:
     reference = "micrograd 0.1.0" if "micrograd 0.1.0" in medians else None
     torch_name = "PyTorch" if "PyTorch" in medians else None
 
-    print(f"moons demo step: {args.samples} points, MLP(2, [16, 16, 1]), hinge + L2, SGD; "
-          f"{args.reps} turns x {args.block} steps per system, medians")
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"NumPy {np.__version__}" + (f", torch {__import__('torch').__version__}" if torch_name else ""))
+    print(
+        f"moons demo step: {args.samples} points, MLP(2, [16, 16, 1]), hinge + L2, SGD; "
+        f"{args.reps} turns x {args.block} steps per system, medians"
+    )
+    print(
+        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+        f"NumPy {np.__version__}" + (f", torch {__import__('torch').__version__}" if torch_name else "")
+    )
     print()
-    print("| system | ms / step | vs micrograd | vs PyTorch | peak memory of a step | loss vs micrograd (max rel. diff) |")
+    print(
+        "| system | ms / step | vs micrograd | vs PyTorch | peak memory of a step | loss vs micrograd (max rel. diff) |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for system in systems:
         name = system.name
@@ -272,12 +283,16 @@ def main(argv=None) -> int:
         print(f"| {name} | {ms:.3f} | {vs_micrograd} | {vs_torch} | {memory} | {diff} |")
     print()
     if reference and "chainrule Value" in medians:
-        print(f"chainrule Value: {medians[reference] / medians['chainrule Value']:.1f}x micrograd's speed, "
-              f"{peaks['chainrule Value'] / peaks[reference]:.3f} of its peak memory")
+        print(
+            f"chainrule Value: {medians[reference] / medians['chainrule Value']:.1f}x micrograd's speed, "
+            f"{peaks['chainrule Value'] / peaks[reference]:.3f} of its peak memory"
+        )
     if "chainrule Tensor" in medians and "NumPy by hand" in medians:
-        print(f"chainrule Tensor: {medians['chainrule Tensor'] / medians['NumPy by hand']:.2f}x the time of NumPy "
-              "by hand" + (f", {medians[torch_name] / medians['chainrule Tensor']:.2f}x faster than PyTorch"
-                           if torch_name else ""))
+        print(
+            f"chainrule Tensor: {medians['chainrule Tensor'] / medians['NumPy by hand']:.2f}x the time of NumPy "
+            "by hand"
+            + (f", {medians[torch_name] / medians['chainrule Tensor']:.2f}x faster than PyTorch" if torch_name else "")
+        )
     return 0
 
 

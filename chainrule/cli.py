@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 PROG = "chainrule"
 
@@ -64,47 +64,76 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    lecture = commands.add_parser("lecture", help="the notes' training loop: MLP(3, [4, 4, 1]) on four examples",
-                                  description="Run the notes' training loop exactly, printing 'k loss' each step.")
+    lecture = commands.add_parser(
+        "lecture",
+        help="the notes' training loop: MLP(3, [4, 4, 1]) on four examples",
+        description="Run the notes' training loop exactly, printing 'k loss' each step.",
+    )
     lecture.add_argument("--steps", type=_positive_int, default=20, help="training steps (default 20)")
     lecture.add_argument("--lr", type=_positive_float, default=0.05, help="learning rate (default 0.05)")
     lecture.add_argument("--seed", type=_seed, default=0, help="random.seed for the weights (default 0)")
 
-    demo = commands.add_parser("demo", help="micrograd's moons demo on scalar Values",
-                               description="Train MLP(2, [16, 16, 1]) (ReLU, linear output) on 100 moons points "
-                                           "with hinge loss + 1e-4 L2 and SGD, lr * (1 - 0.9 k / steps).")
+    demo = commands.add_parser(
+        "demo",
+        help="micrograd's moons demo on scalar Values",
+        description="Train MLP(2, [16, 16, 1]) (ReLU, linear output) on 100 moons points "
+        "with hinge loss + 1e-4 L2 and SGD, lr * (1 - 0.9 k / steps).",
+    )
     demo.add_argument("--steps", type=_positive_int, default=100, help="training steps (default 100)")
     demo.add_argument("--lr", type=_positive_float, default=1.0, help="initial learning rate (default 1.0)")
     demo.add_argument("--seed", type=_seed, default=1337, help="seed for the data and the weights (default 1337)")
     _add_output_options(demo)
 
-    train = commands.add_parser("train", help="the Tensor engine on real data: digits or moons",
-                                description="Train with the NumPy Tensor engine.")
-    train.add_argument("dataset", choices=["digits", "moons"], help="digits: scikit-learn's 8x8 handwritten "
-                                                                   "digits; moons: the demo on Tensors")
-    train.add_argument("--epochs", type=_positive_int, default=None,
-                       help="passes over the data (digits, default 30) or steps (moons, default 100)")
+    train = commands.add_parser(
+        "train",
+        help="the Tensor engine on real data: digits or moons",
+        description="Train with the NumPy Tensor engine.",
+    )
+    train.add_argument(
+        "dataset",
+        choices=["digits", "moons"],
+        help="digits: scikit-learn's 8x8 handwritten digits; moons: the demo on Tensors",
+    )
+    train.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=None,
+        help="passes over the data (digits, default 30) or steps (moons, default 100)",
+    )
     train.add_argument("--steps", type=_positive_int, default=None, help="same as --epochs")
-    train.add_argument("--lr", type=_positive_float, default=None, help="learning rate (digits: Adam, 5e-3; moons: SGD, 1.0)")
+    train.add_argument(
+        "--lr", type=_positive_float, default=None, help="learning rate (digits: Adam, 5e-3; moons: SGD, 1.0)"
+    )
     train.add_argument("--batch-size", type=_positive_int, default=64, help="digits mini-batch size (default 64)")
     train.add_argument("--seed", type=_seed, default=None, help="seed for the split and weights")
     _add_output_options(train)
 
-    graph = commands.add_parser("graph", help="draw a graph and write the step-through backward-pass page",
-                                description="Draw the lecture's neuron (or the demo model on one input) and "
-                                            "write a self-contained HTML page that walks its backward pass.")
+    graph = commands.add_parser(
+        "graph",
+        help="draw a graph and write the step-through backward-pass page",
+        description="Draw the lecture's neuron (or the demo model on one input) and "
+        "write a self-contained HTML page that walks its backward pass.",
+    )
     graph.add_argument("--html", type=Path, help="write the interactive page here")
     graph.add_argument("--svg", type=Path, help="also draw the graph with Graphviz into this .svg or .png file")
-    graph.add_argument("--model", choices=["neuron", "demo"], default="neuron",
-                       help="neuron: the lecture's tanh neuron (default); demo: MLP(2, [4, 4, 1]) on one point")
+    graph.add_argument(
+        "--model",
+        choices=["neuron", "demo"],
+        default="neuron",
+        help="neuron: the lecture's tanh neuron (default); demo: MLP(2, [4, 4, 1]) on one point",
+    )
     graph.add_argument("--seed", type=_seed, default=1337, help="weights for --model demo")
     graph.add_argument("--screenshot", type=Path, help="save a PNG screenshot of the page (needs chromium)")
     return parser
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=Path("chainrule-output"),
-                        help="folder for the pictures (default ./chainrule-output)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("chainrule-output"),
+        help="folder for the pictures (default ./chainrule-output)",
+    )
     parser.add_argument("--no-plots", action="store_true", help="do not save pictures")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -135,8 +164,13 @@ def _run_lecture(args) -> None:
 def _run_demo(args) -> None:
     from chainrule.training import moons_demo
 
-    result = moons_demo(steps=args.steps, lr=args.lr, seed=args.seed,
-                        out_dir=None if args.no_plots else args.out, progress=not args.no_progress)
+    result = moons_demo(
+        steps=args.steps,
+        lr=args.lr,
+        seed=args.seed,
+        out_dir=None if args.no_plots else args.out,
+        progress=not args.no_progress,
+    )
     _report(result, "demo")
 
 
@@ -149,12 +183,22 @@ def _run_train(args) -> None:
     out_dir = None if args.no_plots else args.out
     progress = not args.no_progress
     if args.dataset == "digits":
-        result = training.train_digits(epochs=count or 30, lr=args.lr or 5e-3, batch_size=args.batch_size,
-                                       seed=0 if args.seed is None else args.seed, out_dir=out_dir, progress=progress)
+        result = training.train_digits(
+            epochs=count or 30,
+            lr=args.lr or 5e-3,
+            batch_size=args.batch_size,
+            seed=0 if args.seed is None else args.seed,
+            out_dir=out_dir,
+            progress=progress,
+        )
     else:
-        result = training.train_moons(steps=count or 100, lr=args.lr or 1.0,
-                                      seed=1337 if args.seed is None else args.seed, out_dir=out_dir,
-                                      progress=progress)
+        result = training.train_moons(
+            steps=count or 100,
+            lr=args.lr or 1.0,
+            seed=1337 if args.seed is None else args.seed,
+            out_dir=out_dir,
+            progress=progress,
+        )
     _report(result, f"train {args.dataset}")
 
 
@@ -198,7 +242,7 @@ def _graph_root(model: str, seed: int):
 COMMANDS = {"lecture": _run_lecture, "demo": _run_demo, "train": _run_train, "graph": _run_graph}
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 on success)."""
     parser = build_parser()
     try:

@@ -23,9 +23,10 @@ README's tour for an example).
 from __future__ import annotations
 
 import math
-from operator import mul as _mul
+from collections.abc import Iterable, Sequence
 from numbers import Real
-from typing import Callable, Iterable, Sequence, Union
+from operator import mul as _mul
+from typing import Callable, Union
 
 from chainrule.autodiff import backpropagate
 
@@ -46,7 +47,7 @@ def _as_float(data, where: str = "Value") -> float:
     )
 
 
-def _describe(v: "Value") -> str:
+def _describe(v: Value) -> str:
     return f"{v.data!r} (label {v.label!r})" if v.label else repr(v.data)
 
 
@@ -62,7 +63,7 @@ class Value:
     def __init__(
         self,
         data: Number,
-        _children: Sequence["Value"] = (),
+        _children: Sequence[Value] = (),
         _op: str = "",
         label: str = "",
         _local_grads: Sequence[float] = (),
@@ -115,17 +116,17 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     # -- arithmetic: each operation computes its result and its local derivatives side by side ----
-    def __add__(self, other: Union["Value", Number]) -> "Value":
+    def __add__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else Value(other)
         # d(a + b)/da = 1, d(a + b)/db = 1
         return Value(self.data + other.data, (self, other), "+", _local_grads=(1.0, 1.0))
 
-    def __mul__(self, other: Union["Value", Number]) -> "Value":
+    def __mul__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else Value(other)
         # d(a * b)/da = b, d(a * b)/db = a
         return Value(self.data * other.data, (self, other), "*", _local_grads=(other.data, self.data))
 
-    def __truediv__(self, other: Union["Value", Number]) -> "Value":
+    def __truediv__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else Value(other)
         a, b = self.data, other.data
         if b == 0.0:
@@ -134,7 +135,7 @@ class Value:
         # -inf (as in PyTorch) instead of dividing by an underflowed b*b = 0.
         return Value(a / b, (self, other), "/", _local_grads=(1.0 / b, -(a / b) / b))
 
-    def __pow__(self, other: Union["Value", Number]) -> "Value":
+    def __pow__(self, other: Value | Number) -> Value:
         if isinstance(other, Value):
             return self._pow_value(other)
         n = _as_float(other, "pow (exponent)")
@@ -143,7 +144,7 @@ class Value:
         # d(x**n)/dx = n * x**(n-1)
         return Value(out, (self,), f"**{other}", _local_grads=(_power_slope(x, n),))
 
-    def _pow_value(self, other: "Value") -> "Value":
+    def _pow_value(self, other: Value) -> Value:
         a, b = self.data, other.data
         out = _checked_pow(a, b)
         d_base = _power_slope(a, b)
@@ -157,29 +158,30 @@ class Value:
             d_exponent = math.nan
         return Value(out, (self, other), "**", _local_grads=(d_base, d_exponent))
 
-    def __neg__(self) -> "Value":  # -self
+    def __neg__(self) -> Value:  # -self
         return Value(-self.data, (self,), "neg", _local_grads=(-1.0,))
 
-    def __radd__(self, other: Number) -> "Value":  # other + self
+    def __radd__(self, other: Number) -> Value:  # other + self
         return self + other
 
-    def __sub__(self, other: Union["Value", Number]) -> "Value":  # self - other
+    def __sub__(self, other: Value | Number) -> Value:  # self - other
+        other = other if isinstance(other, Value) else Value(other)
         return self + (-other)
 
-    def __rsub__(self, other: Number) -> "Value":  # other - self
+    def __rsub__(self, other: Number) -> Value:  # other - self
         return other + (-self)
 
-    def __rmul__(self, other: Number) -> "Value":  # other * self
+    def __rmul__(self, other: Number) -> Value:  # other * self
         return self * other
 
-    def __rtruediv__(self, other: Number) -> "Value":  # other / self
+    def __rtruediv__(self, other: Number) -> Value:  # other / self
         return Value(other) / self
 
-    def __rpow__(self, other: Number) -> "Value":  # other ** self
+    def __rpow__(self, other: Number) -> Value:  # other ** self
         return Value(other) ** self
 
     # -- functions -----------------------------------------------------------------------------
-    def exp(self) -> "Value":
+    def exp(self) -> Value:
         x = self.data
         try:
             out = math.exp(x)
@@ -191,26 +193,26 @@ class Value:
         # d(e**x)/dx = e**x
         return Value(out, (self,), "exp", _local_grads=(out,))
 
-    def log(self) -> "Value":
+    def log(self) -> Value:
         x = self.data
         if not x > 0.0:
             raise ValueError(f"log: input must be > 0, got {_describe(self)}")
         # d(ln x)/dx = 1/x
         return Value(math.log(x), (self,), "log", _local_grads=(1.0 / x,))
 
-    def tanh(self) -> "Value":
+    def tanh(self) -> Value:
         t = math.tanh(self.data)
         # d(tanh x)/dx = 1 - tanh(x)**2
         return Value(t, (self,), "tanh", _local_grads=(1.0 - t * t,))
 
-    def relu(self) -> "Value":
+    def relu(self) -> Value:
         x = self.data
         # d(relu x)/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch)
         if x > 0.0:
             return Value(x, (self,), "ReLU", _local_grads=(1.0,))
         return Value(0.0, (self,), "ReLU", _local_grads=(0.0,))
 
-    def sigmoid(self) -> "Value":
+    def sigmoid(self) -> Value:
         x = self.data
         # Written so that exp never overflows: for negative x, use e**x / (1 + e**x).
         if x >= 0.0:
@@ -244,9 +246,7 @@ def _checked_pow(base: float, exponent: float) -> float:
     if base == 0.0 and exponent < 0.0:
         raise ZeroDivisionError(f"pow: 0.0 ** {exponent!r} divides by zero (negative power of zero)")
     if base < 0.0 and not float(exponent).is_integer():
-        raise ValueError(
-            f"pow: {base!r} ** {exponent!r} has no real value (negative base, non-integer exponent)"
-        )
+        raise ValueError(f"pow: {base!r} ** {exponent!r} has no real value (negative base, non-integer exponent)")
     try:
         return base**exponent
     except OverflowError:
@@ -263,7 +263,7 @@ class Inputs:
 
     __slots__ = ("values", "data", "value_positions")
 
-    def __init__(self, inputs: Iterable[Union[Value, Number]]):
+    def __init__(self, inputs: Iterable[Value | Number]):
         inputs = inputs if isinstance(inputs, (list, tuple)) else list(inputs)
         values = [x for x in inputs if isinstance(x, Value)]
         self.values = values
@@ -278,9 +278,7 @@ class Inputs:
         return len(self.data)
 
 
-def weighted_sum(
-    weights: Sequence[Value], inputs: Union[Inputs, Iterable[Union[Value, Number]]], bias: Value
-) -> Value:
+def weighted_sum(weights: Sequence[Value], inputs: Inputs | Iterable[Value | Number], bias: Value) -> Value:
     """``bias + w0*x0 + w1*x1 + ...`` as one node: the notes' ``sum((wi*xi ...), self.b)``, fused.
 
     The notes build this sum from 2n + 1 nodes (n products, n additions); here it is one node with
@@ -313,7 +311,7 @@ def sum_of_squares(values: Iterable[Value]) -> Value:
     return Value(total, values, "sumsq", _local_grads=[2.0 * v.data for v in values])
 
 
-def value_sum(values: Iterable[Union[Value, Number]]) -> Value:
+def value_sum(values: Iterable[Value | Number]) -> Value:
     """``v0 + v1 + ...`` as one node (d/dvi = 1), summed left to right like Python's ``sum``."""
     children = []
     total = 0.0

@@ -5,7 +5,8 @@ the output move.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Sequence
+from typing import Callable
 
 
 class GradcheckError(AssertionError):
@@ -34,9 +35,7 @@ def numerical_derivative(f: Callable, x: float, h: float = 1e-6, method: str = "
     raise ValueError(f"numerical_derivative: method must be 'central' or 'forward', got {method!r}")
 
 
-def gradcheck(
-    f: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
-) -> bool:
+def gradcheck(f: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
     """Check the gradients ``backward()`` gives for ``f(*inputs)`` against central differences.
 
     ``inputs`` are Values (or Tensors); ``f`` returns a single Value (or a one-element Tensor).
@@ -80,6 +79,5 @@ def gradcheck(
 def _compare(name: str, analytic: float, numeric: float, atol: float, rtol: float) -> None:
     if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
         raise GradcheckError(
-            f"gradcheck: gradient of {name} is {analytic!r} from backward() "
-            f"but {numeric!r} from central differences"
+            f"gradcheck: gradient of {name} is {analytic!r} from backward() but {numeric!r} from central differences"
         )

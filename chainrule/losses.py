@@ -6,8 +6,8 @@ Every function takes either scalar ``Value`` s (a list of predictions, as in the
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from numbers import Integral
-from typing import Iterable, Sequence
 
 from chainrule.engine import Value, sum_of_squares, value_sum
 
@@ -97,7 +97,7 @@ def hinge(scores, targets, reduction: str = "mean"):
 
 
 def _check_signs(labels, where: str) -> None:
-    for y in (labels.ravel().tolist() if hasattr(labels, "ravel") else labels):
+    for y in labels.ravel().tolist() if hasattr(labels, "ravel") else labels:
         y = y.data if isinstance(y, Value) else y
         if y not in (-1, 1):
             raise ValueError(f"{where}: labels must be -1 or +1, got {y!r}")
@@ -210,14 +210,16 @@ def _tensor_cross_entropy(logits, targets, reduction: str):
         )
     n, c = logits.shape
     if t.shape != (n,):
-        raise ValueError(f"cross_entropy: logits have shape {logits.shape}, so targets need shape ({n},), got {t.shape}")
+        raise ValueError(
+            f"cross_entropy: logits have shape {logits.shape}, so targets need shape ({n},), got {t.shape}"
+        )
     if t.size and (t.min() < 0 or t.max() >= c):
         raise ValueError(f"cross_entropy: targets must lie in [0, {c - 1}], got values from {t.min()} to {t.max()}")
     picked = logits.log_softmax(axis=1)[np.arange(n), t]
     return -picked.mean() if reduction == "mean" else -picked.sum()
 
 
-def l2_penalty(parameters) -> "Value":
+def l2_penalty(parameters) -> Value:
     """``sum(p**2)`` over all parameters as one node: the weight penalty of micrograd's demo."""
     params = list(parameters)
     if params and _is_tensor(params[0]):
@@ -232,4 +234,3 @@ def accuracy_from_scores(scores, targets) -> float:
     preds = [s.data if isinstance(s, Value) else s for s in _as_list(scores, "accuracy")]
     hits = [(y > 0) == (p > 0) for y, p in zip(targets, preds)]
     return sum(hits) / len(hits)
-

@@ -7,7 +7,7 @@ update rules follow PyTorch's ``torch.optim`` so the two can be compared number 
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence, Tuple
+from collections.abc import Iterable, Sequence
 
 from chainrule.autodiff import zero_grad
 
@@ -67,7 +67,7 @@ class Adam(Optimizer):
         self,
         params: Iterable,
         lr: float = 1e-3,
-        betas: Tuple[float, float] = (0.9, 0.999),
+        betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ):

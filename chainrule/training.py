@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
 from chainrule.engine import Value
 from chainrule.losses import hinge, l2_penalty
@@ -60,7 +60,9 @@ def lecture(steps: int = 20, lr: float = 0.05, seed: int = 0, log: Callable[[str
         losses.append(loss.data)
     ypred = [n(x) for x in xs]
     log("predictions: " + ", ".join(f"{y.data:+.4f}" for y in ypred) + f"  (targets {ys})")
-    return RunResult(history={"loss": losses}, final={"loss": losses[-1], "predictions": [y.data for y in ypred]}, model=n)
+    return RunResult(
+        history={"loss": losses}, final={"loss": losses[-1], "predictions": [y.data for y in ypred]}, model=n
+    )
 
 
 # -- micrograd's moons demo on scalar Values -------------------------------------------------------
@@ -93,7 +95,7 @@ def moons_demo(
     lr: float = 1.0,
     seed: int = 1337,
     n_samples: int = 100,
-    out_dir: Optional[Path] = None,
+    out_dir: Path | None = None,
     progress: bool = True,
 ) -> RunResult:
     """micrograd's demo: two moons, ``MLP(2, [16, 16, 1])``, hinge + L2, ``steps`` steps of SGD."""
@@ -132,7 +134,9 @@ def moons_demo(
 def tensor_demo_model(seed: int = 1337):
     from chainrule.nn import Linear, ReLU, Sequential
 
-    return Sequential(Linear(2, 16, rng=seed), ReLU(), Linear(16, 16, rng=seed + 1), ReLU(), Linear(16, 1, rng=seed + 2))
+    return Sequential(
+        Linear(2, 16, rng=seed), ReLU(), Linear(16, 16, rng=seed + 1), ReLU(), Linear(16, 1, rng=seed + 2)
+    )
 
 
 def tensor_demo_step(model, X, y, k: int, steps: int, lr: float = 1.0, alpha: float = 1e-4) -> tuple[float, float]:
@@ -153,7 +157,7 @@ def train_moons(
     lr: float = 1.0,
     seed: int = 1337,
     n_samples: int = 100,
-    out_dir: Optional[Path] = None,
+    out_dir: Path | None = None,
     progress: bool = True,
 ) -> RunResult:
     """The moons demo on the Tensor engine: one graph node per array operation."""
@@ -202,7 +206,7 @@ def train_digits(
     batch_size: int = 64,
     seed: int = 0,
     hidden: int = 128,
-    out_dir: Optional[Path] = None,
+    out_dir: Path | None = None,
     progress: bool = True,
 ) -> RunResult:
     """An MLP 64-128-10 trained with Adam on scikit-learn's digits (80/20 stratified split)."""
@@ -245,8 +249,11 @@ def train_digits(
     predictions = predict(split.X_test)
     result = RunResult(
         history=history,
-        final={"loss": history["loss"][-1], "train accuracy": history["accuracy"][-1],
-               "test accuracy": float(np.mean(predictions == split.y_test))},
+        final={
+            "loss": history["loss"][-1],
+            "train accuracy": history["accuracy"][-1],
+            "test accuracy": float(np.mean(predictions == split.y_test)),
+        },
         model=model,
     )
     if out_dir is not None:

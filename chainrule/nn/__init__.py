@@ -5,8 +5,8 @@ For NumPy ``Tensor`` graphs: ``Linear``, ``Sequential``, ``ReLU``, ``Tanh``, ``S
 imported on first use, so ``import chainrule.nn`` never needs NumPy.
 """
 
-from chainrule.nn.module import Module
 from chainrule.nn.mlp import ACTIVATIONS, MLP, Layer, Neuron
+from chainrule.nn.module import Module
 
 _TENSOR_LAYERS = ("Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "Identity")
 

@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from numbers import Integral
-from typing import Optional, Sequence, Union
 
 from chainrule.engine import Inputs, Value, weighted_sum
 from chainrule.nn.module import Module
@@ -34,7 +34,7 @@ def _as_sequence(x) -> Sequence:
 class Neuron(Module):
     """``act = w0*x0 + w1*x1 + ... + b``, then an activation (tanh as in the notes)."""
 
-    def __init__(self, nin: int, activation: str = "tanh", rng: Optional[random.Random] = None):
+    def __init__(self, nin: int, activation: str = "tanh", rng: random.Random | None = None):
         nin = _check_size(nin, "nin (number of inputs)", "Neuron")
         self.activation = _check_activation(activation, "Neuron")
         # `random` itself unless a generator is given, so random.seed(n) makes it reproducible, as in
@@ -43,7 +43,7 @@ class Neuron(Module):
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(rng.uniform(-1, 1))
 
-    def __call__(self, x: Union[Sequence, Value, float, Inputs]) -> Value:
+    def __call__(self, x: Sequence | Value | float | Inputs) -> Value:
         if not isinstance(x, Inputs):
             x = Inputs(_as_sequence(x))
         if len(x) != len(self.w):
@@ -69,7 +69,7 @@ class Neuron(Module):
 class Layer(Module):
     """``nout`` neurons that each see the same ``nin`` inputs."""
 
-    def __init__(self, nin: int, nout: int, activation: str = "tanh", rng: Optional[random.Random] = None):
+    def __init__(self, nin: int, nout: int, activation: str = "tanh", rng: random.Random | None = None):
         nout = _check_size(nout, "nout (number of neurons)", "Layer")
         self.neurons = [Neuron(nin, activation=activation, rng=rng) for _ in range(nout)]
 
@@ -98,8 +98,8 @@ class MLP(Module):
         nin: int,
         nouts: Sequence[int],
         activation: str = "tanh",
-        output_activation: Optional[str] = None,
-        rng: Optional[random.Random] = None,
+        output_activation: str | None = None,
+        rng: random.Random | None = None,
     ):
         nin = _check_size(nin, "nin (number of inputs)", "MLP")
         if isinstance(nouts, (str, bytes)) or not hasattr(nouts, "__len__") or len(nouts) == 0:
