@@ -268,7 +268,7 @@ class Tensor:
             # A leaf gets its own array, so no two parameters ever share gradient memory.
             self.grad = g.copy()
         else:
-            self.grad = self.grad + g
+            self.grad += g
 
     def backward(self, grad=None) -> None:
         """Fill in ``grad`` for every tensor this one was computed from: d self / d that tensor.
@@ -323,7 +323,7 @@ class Tensor:
     def item(self) -> float:
         """The single number this Tensor holds, as a Python float."""
         if self.data.size != 1:
-            raise ValueError(f"item: only a Tensor with one element can be converted to a number, got shape {self.shape}")
+            raise ValueError(f"item: only a one-element Tensor can be converted to a number, got shape {self.shape}")
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
@@ -696,7 +696,8 @@ def _is_basic_index(index) -> bool:
     """True for ints, slices, None and Ellipsis (alone or in a tuple): no entry is picked twice."""
     items = index if isinstance(index, tuple) else (index,)
     for item in items:
-        if not (item is None or item is Ellipsis or isinstance(item, (slice, int, np.integer))) or isinstance(item, bool):
+        basic = item is None or item is Ellipsis or isinstance(item, (slice, int, np.integer))
+        if isinstance(item, bool) or not basic:
             return False
     return True
 
@@ -716,6 +717,32 @@ def sum_of_squares(tensors: Iterable[Tensor]) -> Tensor:
 
 def _twice(x: np.ndarray) -> Vjp:
     return lambda g: (2.0 * g) * x
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight + bias`` as one node: every neuron's ``w . x + b`` for every row of ``x``, fused.
+
+    The Tensor counterpart of the scalar engine's ``weighted_sum``: the same numbers as the two nodes
+    ``x @ weight`` and ``+ bias``, with one node's bookkeeping. ``x`` is ``(..., nin)``, ``weight``
+    ``(nin, nout)``, ``bias`` ``(nout,)``. The local rules: d/dx = g @ weight.T, d/dweight = x.T @ g,
+    d/dbias = g summed over the rows (``unbroadcast`` does the summing).
+    """
+    a, w = x.data, weight.data
+    if a.ndim != 2 or w.ndim != 2:
+        out = x @ weight  # vectors and batches of matrices: the general matmul
+        return out if bias is None else out + bias
+    try:
+        out = a @ w
+    except ValueError:
+        raise ValueError(_matmul_error(a.shape, w.shape)) from None
+    if bias is None:
+        return _node(out, "linear", (x, weight), (lambda g: g @ w.T, lambda g: a.T @ g))
+    b = bias.data
+    if b.shape == out.shape[-1:] and b.dtype == out.dtype:
+        out += b  # in place: the product is a fresh array
+    else:
+        out = _broadcasting(np.add, out, b, "linear (bias)")
+    return _node(out, "linear", (x, weight, bias), (lambda g: g @ w.T, lambda g: a.T @ g, _identity))
 
 
 # -- no_grad ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 import chainrule
 from chainrule import GradcheckError, Tensor, gradcheck, no_grad
 from chainrule.autodiff import zero_grad
-from chainrule.tensor import as_float_array, sum_of_squares, unbroadcast
+from chainrule.tensor import as_float_array, linear, sum_of_squares, unbroadcast
 
 RTOL = 1e-10
 ATOL = 1e-12
@@ -88,6 +88,9 @@ OPS = [
     ("matmul-batched", lambda a, b: a @ b, lambda a, b: a @ b, [(2, 3, 4), (2, 4, 5)], "any"),
     ("matmul-batch-broadcast", lambda a, b: a @ b, lambda a, b: a @ b, [(2, 3, 4), (4, 5)], "any"),
     ("matmul-batch-1d", lambda a, b: a @ b, lambda a, b: a @ b, [(4,), (2, 4, 5)], "any"),
+    ("linear", lambda x, w, b: linear(x, w, b), lambda x, w, b: x @ w + b, [(5, 3), (3, 2), (2,)], "any"),
+    ("linear-no-bias", lambda x, w: linear(x, w), lambda x, w: x @ w, [(5, 3), (3, 2)], "any"),
+    ("linear-batched", lambda x, w, b: linear(x, w, b), lambda x, w, b: x @ w + b, [(2, 5, 3), (3, 2), (2,)], "any"),
     ("sum", lambda a: a.sum(), lambda a: a.sum(), [(3, 4)], "any"),
     ("sum-axis", lambda a: a.sum(axis=1), lambda a: a.sum(dim=1), [(3, 4)], "any"),
     ("sum-axes-keepdims", lambda a: a.sum(axis=(0, 2), keepdims=True), lambda a: a.sum(dim=(0, 2), keepdim=True),
@@ -407,6 +410,10 @@ def test_zero_dimensional_results_are_arrays():
 def test_shape_errors_name_the_operation_and_both_shapes():
     with pytest.raises(ValueError, match=r"matmul: shapes \(3, 4\) and \(5, 2\) are not aligned"):
         Tensor(np.ones((3, 4))) @ Tensor(np.ones((5, 2)))
+    with pytest.raises(ValueError, match=r"matmul: shapes \(4, 3\) and \(2, 2\) are not aligned"):
+        linear(Tensor(np.ones((4, 3))), Tensor(np.ones((2, 2))))
+    with pytest.raises(ValueError, match=r"linear \(bias\): shapes \(4, 2\) and \(3,\) cannot be broadcast"):
+        linear(Tensor(np.ones((4, 3))), Tensor(np.ones((3, 2))), Tensor(np.ones(3)))
     with pytest.raises(ValueError, match=r"matmul: shapes \(\) and \(3,\)"):
         Tensor(2.0) @ Tensor(np.ones(3))
     with pytest.raises(ValueError, match=r"add: shapes \(3, 4\) and \(5,\) cannot be broadcast"):

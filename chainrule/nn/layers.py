@@ -15,7 +15,7 @@ from numbers import Integral
 import numpy as np
 
 from chainrule.nn.module import Module
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, linear
 
 
 def _check_size(n, what: str, where: str) -> int:
@@ -68,8 +68,8 @@ class Linear(Module):
             raise ValueError(
                 f"{self!r}: expected inputs whose last dimension is {self.nin} (features), got shape {x.shape}"
             )
-        out = x @ self.weight
-        return out if self.bias is None else out + self.bias
+        # x @ weight + bias, as one graph node (see chainrule.tensor.linear)
+        return linear(x, self.weight, self.bias)
 
     def parameters(self) -> list:
         return [self.weight] if self.bias is None else [self.weight, self.bias]
@@ -127,7 +127,9 @@ class Sequential(Module):
     def __init__(self, *modules: Module):
         for i, m in enumerate(modules):
             if not callable(m) or not hasattr(m, "parameters"):
-                raise TypeError(f"Sequential: item {i} is not a module (got {type(m).__name__}); pass layers such as Linear(2, 16)")
+                raise TypeError(
+                    f"Sequential: item {i} is not a module (got {type(m).__name__}); pass layers such as Linear(2, 16)"
+                )
         self.layers = list(modules)
 
     def __call__(self, x):
