@@ -135,9 +135,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
-    )
+    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
     return np.add.reduce(grad, axis=axes).reshape(shape) if axes else grad.reshape(shape)
 
 
@@ -764,4 +762,3 @@ class no_grad(ContextDecorator):
 def is_grad_enabled() -> bool:
     """False inside ``no_grad()``."""
     return _grad_enabled
-

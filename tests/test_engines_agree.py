@@ -64,9 +64,11 @@ def test_tanh_networks_agree_under_squared_error():
     tensor_out = model(Tensor(xs))
     assert tensor_out.shape == (4, 1)
     assert_engines_agree(
-        mlp, model, mse(scalar_out, ys), mse(tensor_out, np.array(ys).reshape(-1, 1)), (
-            [v.data for v in scalar_out], tensor_out
-        )
+        mlp,
+        model,
+        mse(scalar_out, ys),
+        mse(tensor_out, np.array(ys).reshape(-1, 1)),
+        ([v.data for v in scalar_out], tensor_out),
     )
 
 

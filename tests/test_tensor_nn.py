@@ -114,7 +114,11 @@ def test_identity_returns_its_input():
 def test_sequential_matches_a_torch_twin(torch):
     model = Sequential(Linear(2, 8, rng=0), ReLU(), Linear(8, 8, rng=1), Tanh(), Linear(8, 1, rng=2), Sigmoid())
     twin_model = torch.nn.Sequential(
-        torch.nn.Linear(2, 8), torch.nn.ReLU(), torch.nn.Linear(8, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1),
+        torch.nn.Linear(2, 8),
+        torch.nn.ReLU(),
+        torch.nn.Linear(8, 8),
+        torch.nn.Tanh(),
+        torch.nn.Linear(8, 1),
         torch.nn.Sigmoid(),
     )
     load_into_torch(torch, model, twin_model)
