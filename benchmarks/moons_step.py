@@ -5,9 +5,11 @@
 
 Every system starts from the same weights (micrograd's, drawn with ``random.seed(1337)``) and trains
 on the same 100 points: forward, hinge loss + 1e-4 L2, backward, SGD at ``1 - 0.9 k / 100``. The
-systems take turns in rotating order; each turn times a few consecutive steps after a
-``gc.collect()`` that is not timed, so no system pays for another's garbage, and each does pay for
-its own. Reported: the median time per step, peak memory of one step (tracemalloc), and the largest
+systems take turns in rotating order; each turn times consecutive steps (1 for micrograd, 10 for
+chainrule's Value engine, 100 for the array systems) after a ``gc.collect()`` that is not timed, so
+no system pays for another's garbage, and each does pay for its own. PyTorch is measured twice: as
+people write it (``nn.Sequential``, ``torch.optim.SGD``) and on bare tensors with a hand-written
+update. Reported: the median time per step, peak memory of one step (tracemalloc), and the largest
 relative difference between its loss and micrograd's over all steps.
 
 Installs nothing; needs ``pip install micrograd==0.1.0 torch==2.13.0 scikit-learn``.
@@ -40,6 +42,11 @@ from chainrule.data import moons  # noqa: E402
 
 ALPHA = 1e-4
 SEED = 1337
+DEMO_STEPS = 100  # the demo's schedule: rate 1 - 0.9 k / 100, repeated if a system runs more steps
+
+
+def rate(k: int) -> float:
+    return 1.0 - 0.9 * (k % DEMO_STEPS) / DEMO_STEPS
 
 
 # -- the systems ------------------------------------------------------------------------------------
@@ -49,15 +56,16 @@ SEED = 1337
 
 class Micrograd:
     name = "micrograd 0.1.0"
+    block = 1  # steps per timed turn, times the --block factor: about a second each here
 
-    def __init__(self, layers, X, y, steps):
+    def __init__(self, layers, X, y):
         from micrograd.engine import Value
         from micrograd.nn import MLP
 
         self.Value = Value
         self.model = MLP(2, [16, 16, 1])
         set_scalar_weights(self.model, layers)
-        self.X, self.y, self.steps = X.tolist(), y.tolist(), steps
+        self.X, self.y = X.tolist(), y.tolist()
 
     def step(self, k):
         Value, model = self.Value, self.model
@@ -70,7 +78,7 @@ class Micrograd:
         total_loss = data_loss + reg_loss
         model.zero_grad()
         total_loss.backward()
-        learning_rate = 1.0 - 0.9 * k / self.steps
+        learning_rate = rate(k)
         for p in model.parameters():
             p.data -= learning_rate * p.grad
         return total_loss.data
@@ -78,21 +86,23 @@ class Micrograd:
 
 class ChainruleValue:
     name = "chainrule Value"
+    block = 10
 
-    def __init__(self, layers, X, y, steps):
+    def __init__(self, layers, X, y):
         self.model = training.demo_model()
         set_scalar_weights(self.model, layers)
-        self.X, self.y, self.steps = X.tolist(), y.tolist(), steps
+        self.X, self.y = X.tolist(), y.tolist()
 
     def step(self, k):
-        loss, _ = training.demo_step(self.model, self.X, self.y, k, self.steps)
+        loss, _ = training.demo_step(self.model, self.X, self.y, k % DEMO_STEPS, DEMO_STEPS)
         return loss
 
 
 class ChainruleTensor:
     name = "chainrule Tensor"
+    block = 100
 
-    def __init__(self, layers, X, y, steps):
+    def __init__(self, layers, X, y):
         from chainrule import Tensor
 
         self.model = training.tensor_demo_model()
@@ -100,17 +110,20 @@ class ChainruleTensor:
         for linear, (W, b) in zip(linears, layers):
             linear.weight.data = W.copy()
             linear.bias.data = b.copy()
-        self.X, self.y, self.steps = Tensor(X), y.reshape(-1, 1), steps
+        self.X, self.y = Tensor(X), y.reshape(-1, 1)
 
     def step(self, k):
-        loss, _ = training.tensor_demo_step(self.model, self.X, self.y, k, self.steps)
+        loss, _ = training.tensor_demo_step(self.model, self.X, self.y, k % DEMO_STEPS, DEMO_STEPS)
         return loss
 
 
 class Torch:
-    name = "PyTorch"
+    """PyTorch on plain tensors with a hand-written update: the least overhead PyTorch allows."""
 
-    def __init__(self, layers, X, y, steps):
+    name = "PyTorch (tensors)"
+    block = 100
+
+    def __init__(self, layers, X, y):
         import torch
 
         torch.set_num_threads(1)
@@ -118,7 +131,7 @@ class Torch:
         self.params = []
         for W, b in layers:
             self.params += [torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True)]
-        self.X, self.y, self.steps = torch.tensor(X), torch.tensor(y).reshape(-1, 1), steps
+        self.X, self.y = torch.tensor(X), torch.tensor(y).reshape(-1, 1)
 
     def step(self, k):
         torch = self.torch
@@ -132,10 +145,45 @@ class Torch:
         for p in self.params:
             p.grad = None
         total.backward()
-        rate = 1.0 - 0.9 * k / self.steps
         with torch.no_grad():
             for p in self.params:
-                p -= rate * p.grad
+                p -= rate(k) * p.grad
+        return total.item()
+
+
+class TorchModule:
+    """PyTorch as people write it: nn.Sequential of nn.Linear, torch.optim.SGD."""
+
+    name = "PyTorch (nn + optim)"
+    block = 100
+
+    def __init__(self, layers, X, y):
+        import torch
+
+        torch.set_num_threads(1)
+        self.torch = torch
+        nn = torch.nn
+        self.model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1))
+        self.model.double()
+        linears = [m for m in self.model if isinstance(m, nn.Linear)]
+        with torch.no_grad():
+            for linear, (W, b) in zip(linears, layers):
+                linear.weight.copy_(torch.tensor(W.T))  # torch keeps (nout, nin)
+                linear.bias.copy_(torch.tensor(b))
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=1.0)
+        self.X, self.y = torch.tensor(X), torch.tensor(y).reshape(-1, 1)
+
+    def step(self, k):
+        torch = self.torch
+        scores = self.model(self.X)
+        data_loss = torch.relu(1 - self.y * scores).mean()
+        reg_loss = ALPHA * sum((p * p).sum() for p in self.model.parameters())
+        total = data_loss + reg_loss
+        self.optimizer.zero_grad()
+        total.backward()
+        for group in self.optimizer.param_groups:
+            group["lr"] = rate(k)
+        self.optimizer.step()
         return total.item()
 
 
@@ -143,10 +191,11 @@ class HandNumpy:
     """The floor: the same network's forward and backward written out by hand in NumPy."""
 
     name = "NumPy by hand"
+    block = 100
 
-    def __init__(self, layers, X, y, steps):
+    def __init__(self, layers, X, y):
         self.params = [a.copy() for W, b in layers for a in (W, b)]
-        self.X, self.y, self.steps = X, y.reshape(-1, 1), steps
+        self.X, self.y = X, y.reshape(-1, 1)
 
     def step(self, k):
         W1, b1, W2, b2, W3, b3 = self.params
@@ -164,9 +213,8 @@ class HandNumpy:
         dW2, db2 = h1.T @ d_z2, d_z2.sum(axis=0)
         d_z1 = (d_z2 @ W2.T) * (z1 > 0)
         dW1, db1 = X.T @ d_z1, d_z1.sum(axis=0)
-        rate = 1.0 - 0.9 * k / self.steps
         for p, g in zip(self.params, (dW1, db1, dW2, db2, dW3, db3)):
-            p -= rate * (g + 2.0 * ALPHA * p)
+            p -= rate(k) * (g + 2.0 * ALPHA * p)
         return float(loss)
 
 
@@ -174,6 +222,7 @@ SYSTEMS = {
     "micrograd": Micrograd,
     "chainrule-value": ChainruleValue,
     "chainrule-tensor": ChainruleTensor,
+    "torch-nn": TorchModule,
     "torch": Torch,
     "numpy": HandNumpy,
 }
@@ -207,49 +256,51 @@ def micrograd_initial_weights():
 
 
 # -- measuring --------------------------------------------------------------------------------------
-def measure(names, reps: int, block: int, n_samples: int):
+def measure(names, reps: int, factor: float, n_samples: int):
     X, y = moons(n_samples=n_samples, noise=0.1, seed=SEED)
     layers = micrograd_initial_weights()
-    total_steps = reps * block
-    systems = [SYSTEMS[name](layers, X, y, total_steps) for name in names]
+    systems = [SYSTEMS[name](layers, X, y) for name in names]
     times = {s.name: [] for s in systems}
     losses = {s.name: [] for s in systems}
-    k = 0
     for rep in range(reps):
         # rotate who goes first, so no system always runs on a cold (or warm) machine
         order = systems[rep % len(systems) :] + systems[: rep % len(systems)]
         for system in order:
+            block = max(1, round(system.block * factor))
+            done = losses[system.name]
             gc.collect()
             start = time.perf_counter()
-            for j in range(block):
-                losses[system.name].append(system.step(k + j))
+            for _ in range(block):
+                done.append(system.step(len(done)))
             times[system.name].append((time.perf_counter() - start) / block)
-        k += block
 
     peaks = {}
     for system in systems:  # peak memory of one more step, measured apart from the timings
         gc.collect()
         tracemalloc.start()
-        system.step(total_steps - 1)
+        system.step(len(losses[system.name]))
         peaks[system.name] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     return systems, times, losses, peaks
 
 
 def agreement(reference, other) -> float:
+    """Largest relative difference over the steps both systems ran."""
     return max(abs(a - b) / max(abs(a), 1e-300) for a, b in zip(reference, other))
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7, help="turns per system (default 7)")
-    parser.add_argument("--block", type=int, default=2, help="steps timed together per turn (default 2)")
+    parser.add_argument(
+        "--block", type=float, default=1.0, help="scale steps per turn (micrograd 1, chainrule Value 10, others 100)"
+    )
     parser.add_argument("--samples", type=int, default=100, help="moons points (default 100, as in the demo)")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: " + ", ".join(SYSTEMS))
     parser.add_argument("--quick", action="store_true", help="a tiny run (for CI): 2 turns of 1 step, 20 points")
     args = parser.parse_args(argv)
     if args.quick:
-        args.reps, args.block, args.samples = 2, 1, 20
+        args.reps, args.block, args.samples = 2, 0.01, 20
     names = [n.strip() for n in args.systems.split(",") if n.strip()]
     unknown = [n for n in names if n not in SYSTEMS]
     if unknown:
@@ -257,42 +308,46 @@ def main(argv=None) -> int:
 
     systems, times, losses, peaks = measure(names, args.reps, args.block, args.samples)
     medians = {name: statistics.median(t) for name, t in times.items()}
-    reference = "micrograd 0.1.0" if "micrograd 0.1.0" in medians else None
-    torch_name = "PyTorch" if "PyTorch" in medians else None
+    reference = Micrograd.name if Micrograd.name in medians else None
+    torch_name = TorchModule.name if TorchModule.name in medians else None
 
     print(
-        f"moons demo step: {args.samples} points, MLP(2, [16, 16, 1]), hinge + L2, SGD; "
-        f"{args.reps} turns x {args.block} steps per system, medians"
+        f"moons demo step: {args.samples} points, MLP(2, [16, 16, 1]), hinge + L2, SGD; {args.reps} turns per "
+        "system, median time per step"
     )
-    print(
-        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-        f"NumPy {np.__version__}" + (f", torch {__import__('torch').__version__}" if torch_name else "")
-    )
+    versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}"]
+    if any(name.startswith("torch") for name in names):
+        versions.append(f"torch {__import__('torch').__version__} (1 thread)")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; " + ", ".join(versions))
     print()
-    print(
-        "| system | ms / step | vs micrograd | vs PyTorch | peak memory of a step | loss vs micrograd (max rel. diff) |"
-    )
+    print("| system | ms / step | vs micrograd | vs PyTorch (nn + optim) | peak memory of a step | loss vs micrograd |")
     print("|---|---:|---:|---:|---:|---:|")
     for system in systems:
         name = system.name
         ms = medians[name] * 1e3
-        vs_micrograd = f"{medians[reference] / medians[name]:.1f}x faster" if reference else "-"
-        vs_torch = f"{medians[torch_name] / medians[name]:.2f}x faster" if torch_name else "-"
-        memory = f"{peaks[name] / 1e6:.2f} MB"
+        vs_micrograd = f"{medians[reference] / medians[name]:.1f}x" if reference else "-"
+        vs_torch = f"{medians[torch_name] / medians[name]:.2f}x" if torch_name else "-"
+        # tracemalloc sees Python's and NumPy's allocations, not PyTorch's own C++ allocator
+        memory = "not traced" if name.startswith("PyTorch") else f"{peaks[name] / 1e6:.2f} MB"
         diff = f"{agreement(losses[reference], losses[name]):.1e}" if reference else "-"
         print(f"| {name} | {ms:.3f} | {vs_micrograd} | {vs_torch} | {memory} | {diff} |")
     print()
-    if reference and "chainrule Value" in medians:
+    print("(speed ratios: how many times faster than that system; loss: largest relative difference per step)")
+    if reference and ChainruleValue.name in medians:
         print(
-            f"chainrule Value: {medians[reference] / medians['chainrule Value']:.1f}x micrograd's speed, "
-            f"{peaks['chainrule Value'] / peaks[reference]:.3f} of its peak memory"
+            f"chainrule Value: {medians[reference] / medians[ChainruleValue.name]:.1f}x micrograd's speed, "
+            f"{peaks[ChainruleValue.name] / peaks[reference]:.3f} of its peak memory"
         )
-    if "chainrule Tensor" in medians and "NumPy by hand" in medians:
-        print(
-            f"chainrule Tensor: {medians['chainrule Tensor'] / medians['NumPy by hand']:.2f}x the time of NumPy "
+    if ChainruleTensor.name in medians and HandNumpy.name in medians:
+        line = (
+            f"chainrule Tensor: {medians[ChainruleTensor.name] / medians[HandNumpy.name]:.2f}x the time of NumPy "
             "by hand"
-            + (f", {medians[torch_name] / medians['chainrule Tensor']:.2f}x faster than PyTorch" if torch_name else "")
         )
+        for torch_system in (TorchModule, Torch):
+            if torch_system.name in medians:
+                ratio = medians[torch_system.name] / medians[ChainruleTensor.name]
+                line += f", {ratio:.2f}x faster than {torch_system.name}"
+        print(line)
     return 0
 
 

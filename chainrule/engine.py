@@ -302,13 +302,14 @@ def weighted_sum(weights: Sequence[Value], inputs: Inputs | Iterable[Value | Num
     return Value(total, children, "wsum", _local_grads=local_grads)
 
 
-def sum_of_squares(values: Iterable[Value]) -> Value:
-    """``v0**2 + v1**2 + ...`` as one node (an L2 penalty over parameters); d/dvi = 2 vi."""
+def sum_of_squares(values: Iterable[Value], weight: float = 1.0) -> Value:
+    """``weight * (v0**2 + v1**2 + ...)`` as one node (an L2 penalty); d/dvi = 2 * weight * vi."""
     values = tuple(values)
     total = 0.0
     for v in values:
         total += v.data * v.data
-    return Value(total, values, "sumsq", _local_grads=[2.0 * v.data for v in values])
+    twice = 2.0 * weight
+    return Value(weight * total, values, "sumsq", _local_grads=[twice * v.data for v in values])
 
 
 def value_sum(values: Iterable[Value | Number]) -> Value:

@@ -88,9 +88,15 @@ def hinge(scores, targets, reduction: str = "mean"):
     if _is_tensor(scores):
         import numpy as np
 
-        y = _tensor_target(targets, scores, "hinge")
-        _check_tensor_values(np.abs(y.data) != 1, y.data, "hinge", "labels must be -1 or +1")
-        return _tensor_reduce((1 - y * scores).relu(), reduction)
+        if _is_tensor(targets) and targets.requires_grad:
+            raise ValueError("hinge: labels are constants (-1 or +1); pass them without requires_grad")
+        from chainrule.tensor import as_float_array, hinge_loss
+
+        y = targets.data if _is_tensor(targets) else as_float_array(targets, "hinge", dtype=scores.data.dtype)
+        if y.shape != scores.shape:
+            raise ValueError(f"hinge: predictions have shape {scores.shape} but targets have shape {y.shape}")
+        _check_tensor_values(np.abs(y) != 1, y, "hinge", "labels must be -1 or +1")
+        return hinge_loss(scores, y, mean=reduction == "mean")
     preds, targs = _pairs(scores, targets, "hinge")
     _check_signs(targs, "hinge")
     return _reduce([(1 + -yi * si).relu() for yi, si in zip(targs, preds)], reduction)
@@ -219,14 +225,14 @@ def _tensor_cross_entropy(logits, targets, reduction: str):
     return -picked.mean() if reduction == "mean" else -picked.sum()
 
 
-def l2_penalty(parameters) -> Value:
-    """``sum(p**2)`` over all parameters as one node: the weight penalty of micrograd's demo."""
+def l2_penalty(parameters, weight: float = 1.0):
+    """``weight * sum(p**2)`` over all parameters as one node: the weight penalty of micrograd's demo."""
     params = list(parameters)
     if params and _is_tensor(params[0]):
         from chainrule.tensor import sum_of_squares as tensor_sum_of_squares
 
-        return tensor_sum_of_squares(params)
-    return sum_of_squares(params)
+        return tensor_sum_of_squares(params, weight)
+    return sum_of_squares(params, weight)
 
 
 def accuracy_from_scores(scores, targets) -> float:

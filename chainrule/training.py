@@ -74,7 +74,7 @@ def demo_model(seed: int = 1337) -> MLP:
 def demo_loss(model: MLP, X: list, y: list, alpha: float = 1e-4) -> tuple[Value, float]:
     """Hinge loss averaged over the batch plus ``alpha`` times the sum of squared parameters."""
     scores = [model(x) for x in X]
-    total = hinge(scores, y) + alpha * l2_penalty(model.parameters())
+    total = hinge(scores, y) + l2_penalty(model.parameters(), weight=alpha)
     accuracy = sum((yi > 0) == (s.data > 0) for yi, s in zip(y, scores)) / len(y)
     return total, accuracy
 
@@ -139,17 +139,19 @@ def tensor_demo_model(seed: int = 1337):
     )
 
 
-def tensor_demo_step(model, X, y, k: int, steps: int, lr: float = 1.0, alpha: float = 1e-4) -> tuple[float, float]:
-    """``demo_step`` on Tensors: ``X`` is an (N, 2) Tensor, ``y`` an (N, 1) array of ±1 labels."""
+def tensor_demo_step(model, X, y, k: int, steps: int, lr: float = 1.0, alpha: float = 1e-4):
+    """``demo_step`` on Tensors: ``X`` is an (N, 2) Tensor, ``y`` an (N, 1) array of ±1 labels.
+
+    Returns the loss and the scores (an ndarray) computed before the update.
+    """
     scores = model(X)
-    total = hinge(scores, y) + alpha * l2_penalty(model.parameters())
+    total = hinge(scores, y) + l2_penalty(model.parameters(), weight=alpha)
     model.zero_grad()
     total.backward()
     rate = lr * (1.0 - 0.9 * k / steps)
     for p in model.parameters():
         p.data -= rate * p.grad
-    accuracy = float(((scores.data > 0) == (y > 0)).mean())
-    return float(total.data), accuracy
+    return float(total.data), scores.data
 
 
 def train_moons(
@@ -172,7 +174,8 @@ def train_moons(
     history = {"loss": [], "accuracy": []}
     bar = _progress(range(steps), "train moons", progress)
     for k in bar:
-        loss, accuracy = tensor_demo_step(model, Xt, yt, k, steps, lr)
+        loss, scores = tensor_demo_step(model, Xt, yt, k, steps, lr)
+        accuracy = float(np.mean((scores > 0) == (yt > 0)))
         history["loss"].append(loss)
         history["accuracy"].append(accuracy)
         bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.0%}")
