@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from chainrule.engine import Value
-from chainrule.losses import hinge, l2_penalty
+from chainrule.losses import accuracy_from_scores, hinge, l2_penalty
 from chainrule.nn import MLP
 
 LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
@@ -75,8 +75,7 @@ def demo_loss(model: MLP, X: list, y: list, alpha: float = 1e-4) -> tuple[Value,
     """Hinge loss averaged over the batch plus ``alpha`` times the sum of squared parameters."""
     scores = [model(x) for x in X]
     total = hinge(scores, y) + l2_penalty(model.parameters(), weight=alpha)
-    accuracy = sum((yi > 0) == (s.data > 0) for yi, s in zip(y, scores)) / len(y)
-    return total, accuracy
+    return total, accuracy_from_scores(scores, y)
 
 
 def demo_step(model: MLP, X: list, y: list, k: int, steps: int, lr: float = 1.0) -> tuple[float, float]:
@@ -124,7 +123,8 @@ def moons_demo(
         _save_pictures(
             result,
             out_dir,
-            boundary=("moons_boundary.png", predict, X, y, "chainrule (Value engine): moons decision boundary"),
+            # 80 x 80 grid points, each a forward pass through scalar Values: a couple of seconds
+            boundary=("moons_boundary.png", predict, X, y, "chainrule (Value engine): moons decision boundary", 80),
             history=("moons_training.png", "chainrule demo: loss and accuracy"),
         )
     return result
@@ -132,11 +132,16 @@ def moons_demo(
 
 # -- the same demo on Tensors ----------------------------------------------------------------------
 def tensor_demo_model(seed: int = 1337):
+    """The demo's network on Tensors, initialized like the scalar ``MLP``: every weight uniform in (-1, 1)."""
+    import numpy as np
+
     from chainrule.nn import Linear, ReLU, Sequential
 
-    return Sequential(
-        Linear(2, 16, rng=seed), ReLU(), Linear(16, 16, rng=seed + 1), ReLU(), Linear(16, 1, rng=seed + 2)
-    )
+    model = Sequential(Linear(2, 16), ReLU(), Linear(16, 16), ReLU(), Linear(16, 1))
+    rng = np.random.default_rng(seed)
+    for p in model.parameters():
+        p.data = rng.uniform(-1.0, 1.0, size=p.shape)
+    return model
 
 
 def tensor_demo_step(model, X, y, k: int, steps: int, lr: float = 1.0, alpha: float = 1e-4):
@@ -190,7 +195,14 @@ def train_moons(
         _save_pictures(
             result,
             out_dir,
-            boundary=("moons_tensor_boundary.png", predict, X, y, "chainrule (Tensor engine): moons decision boundary"),
+            boundary=(
+                "moons_tensor_boundary.png",
+                predict,
+                X,
+                y,
+                "chainrule (Tensor engine): moons decision boundary",
+                200,
+            ),
             history=("moons_tensor_training.png", "chainrule train moons: loss and accuracy"),
         )
     return result
@@ -284,8 +296,10 @@ def _save_pictures(result: RunResult, out_dir: Path, boundary=None, history=None
             name, title = history
             result.files.append(plots.plot_history(result.history, out_dir / name, title=title))
         if boundary is not None:
-            name, predict, X, y, title = boundary
-            result.files.append(plots.plot_decision_boundary(predict, X, y, out_dir / name, title=title))
+            name, predict, X, y, title, resolution = boundary
+            result.files.append(
+                plots.plot_decision_boundary(predict, X, y, out_dir / name, title=title, resolution=resolution)
+            )
         if confusion is not None:
             name, y_true, y_pred, title = confusion
             result.files.append(plots.plot_confusion_matrix(y_true, y_pred, out_dir / name, title=title))

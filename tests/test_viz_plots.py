@@ -75,10 +75,13 @@ def test_decision_regions_follow_the_sign_of_the_score():
 def test_decision_regions_take_class_ids_or_class_scores_for_many_classes():
     X = np.array([[-2.0, 0.0], [0.0, 0.0], [2.0, 0.0], [2.0, 1.0]])
     y = np.array([0, 1, 2, 2])
+
     def ids(P):
         return np.digitize(P[:, 0], [-1.0, 1.0])
+
     def scores(P):
         return np.eye(3)[ids(P)] * 5.0
+
     _, _, z_ids, multiclass = plots.decision_regions(ids, X, y, resolution=30)
     _, _, z_scores, _ = plots.decision_regions(scores, X, y, resolution=30)
     assert multiclass
