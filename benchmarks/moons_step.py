@@ -5,13 +5,14 @@
 
 Every system starts from the same weights (micrograd's, drawn with ``random.seed(1337)``) and trains
 on the same 100 points: forward, hinge loss + 1e-4 L2, backward, SGD at ``1 - 0.9 k / 100``. The
-systems take turns in rotating order; each turn times consecutive steps (3 for micrograd, 10 for
-chainrule's Value engine, 100 for the array systems) between two full ``gc.collect()`` calls: the
-one before is not timed, so no system pays for another's garbage; the one after is, less the time a
-collection takes with no garbage, so each system pays for collecting its own. PyTorch is measured twice: as
-people write it (``nn.Sequential``, ``torch.optim.SGD``) and on bare tensors with a hand-written
-update. Reported: the median time per step, peak memory of one step (tracemalloc), and the largest
-relative difference between its loss and micrograd's over all steps.
+systems take turns in rotating order (micrograd 7 turns of 3 steps, chainrule's Value engine 15 of
+10, the array systems 60 of 20). A full ``gc.collect()`` before each turn is not timed, so no system
+pays for another's garbage. micrograd's graphs are reference cycles that only the cyclic collector
+frees, so its turns end with a timed collection, less what a collection with nothing to free costs:
+it pays for its own garbage. The other systems' graphs are freed by reference counting as they go.
+PyTorch is measured twice: as people write it (``nn.Sequential``, ``torch.optim.SGD``) and on bare
+tensors with a hand-written update. Reported: the median time per step, peak memory of one step
+(tracemalloc), and the largest relative difference between its loss and micrograd's over all steps.
 
 Installs nothing; needs ``pip install micrograd==0.1.0 torch==2.13.0 scikit-learn``.
 """
@@ -52,12 +53,20 @@ def rate(k: int) -> float:
 
 # -- the systems ------------------------------------------------------------------------------------
 # Each is a class with step(k) -> loss of that step (before the update), all starting from the same
-# weights: a list of (W, b) arrays per layer, W of shape (nin, nout).
+# weights: a list of (W, b) arrays per layer, W of shape (nin, nout). `turns` and `block`: how many
+# timed turns it takes and how many steps each; `leaves_cycles`: whether its graphs are reference
+# cycles, which only Python's cyclic garbage collector can free.
 
 
-class Micrograd:
+class System:
+    turns, block = 60, 20
+    leaves_cycles = False
+
+
+class Micrograd(System):
     name = "micrograd 0.1.0"
-    block = 3  # steps per timed turn (times the --block factor): about a second each here
+    turns, block = 7, 3  # timed turns, and steps per turn: a few seconds each here
+    leaves_cycles = True  # every node's _backward closure refers back to the node
 
     def __init__(self, layers, X, y):
         from micrograd.engine import Value
@@ -85,9 +94,9 @@ class Micrograd:
         return total_loss.data
 
 
-class ChainruleValue:
+class ChainruleValue(System):
     name = "chainrule Value"
-    block = 10
+    turns, block = 15, 10
 
     def __init__(self, layers, X, y):
         self.model = training.demo_model()
@@ -99,9 +108,8 @@ class ChainruleValue:
         return loss
 
 
-class ChainruleTensor:
+class ChainruleTensor(System):
     name = "chainrule Tensor"
-    block = 100
 
     def __init__(self, layers, X, y):
         from chainrule import Tensor
@@ -118,11 +126,10 @@ class ChainruleTensor:
         return loss
 
 
-class Torch:
+class Torch(System):
     """PyTorch on plain tensors with a hand-written update: the least overhead PyTorch allows."""
 
     name = "PyTorch (tensors)"
-    block = 100
 
     def __init__(self, layers, X, y):
         import torch
@@ -152,11 +159,10 @@ class Torch:
         return total.item()
 
 
-class TorchModule:
+class TorchModule(System):
     """PyTorch as people write it: nn.Sequential of nn.Linear, torch.optim.SGD."""
 
     name = "PyTorch (nn + optim)"
-    block = 100
 
     def __init__(self, layers, X, y):
         import torch
@@ -188,11 +194,10 @@ class TorchModule:
         return total.item()
 
 
-class HandNumpy:
+class HandNumpy(System):
     """The floor: the same network's forward and backward written out by hand in NumPy."""
 
     name = "NumPy by hand"
-    block = 100
 
     def __init__(self, layers, X, y):
         self.params = [a.copy() for W, b in layers for a in (W, b)]
@@ -257,25 +262,31 @@ def micrograd_initial_weights():
 
 
 # -- measuring --------------------------------------------------------------------------------------
-def measure(names, reps: int, factor: float, n_samples: int):
+def measure(names, scale: float, n_samples: int):
+    """Time every system in rounds: each round, every system that still has turns left takes one."""
     X, y = moons(n_samples=n_samples, noise=0.1, seed=SEED)
     layers = micrograd_initial_weights()
     systems = [SYSTEMS[name](layers, X, y) for name in names]
     times = {s.name: [] for s in systems}
     losses = {s.name: [] for s in systems}
-    for rep in range(reps):
+    rounds = max(max(1, round(s.turns * scale)) for s in systems)
+    for r in range(rounds):
         # rotate who goes first, so no system always runs on a cold (or warm) machine
-        order = systems[rep % len(systems) :] + systems[: rep % len(systems)]
+        order = systems[r % len(systems) :] + systems[: r % len(systems)]
         for system in order:
-            block = max(1, round(system.block * factor))
+            if r >= max(1, round(system.turns * scale)):
+                continue
             done = losses[system.name]
-            gc.collect()
-            baseline = _collect_seconds()  # a full collection of a heap with no garbage in it
+            gc.collect()  # not timed: no system pays for another's garbage
+            # A system whose graphs are reference cycles pays for freeing them: its turn ends with a
+            # timed full collection, less what a collection with nothing to free costs.
+            baseline = _collect_seconds() if system.leaves_cycles else 0.0
             start = time.perf_counter()
-            for _ in range(block):
+            for _ in range(system.block):
                 done.append(system.step(len(done)))
-            gc.collect()  # each system pays for collecting its own garbage, beyond the baseline
-            times[system.name].append((time.perf_counter() - start - baseline) / block)
+            if system.leaves_cycles:
+                gc.collect()
+            times[system.name].append((time.perf_counter() - start - baseline) / system.block)
 
     peaks = {}
     for system in systems:  # peak memory of one more step, measured apart from the timings
@@ -300,29 +311,28 @@ def agreement(reference, other) -> float:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=7, help="turns per system (default 7)")
     parser.add_argument(
-        "--block", type=float, default=1.0, help="scale steps per turn (micrograd 3, chainrule Value 10, others 100)"
+        "--turns", type=float, default=1.0, help="scale the number of timed turns (micrograd 7, Value 15, others 60)"
     )
     parser.add_argument("--samples", type=int, default=100, help="moons points (default 100, as in the demo)")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: " + ", ".join(SYSTEMS))
-    parser.add_argument("--quick", action="store_true", help="a tiny run (for CI): 2 turns of 1 step, 20 points")
+    parser.add_argument("--quick", action="store_true", help="a tiny run (for CI): 1 turn each, 20 points")
     args = parser.parse_args(argv)
     if args.quick:
-        args.reps, args.block, args.samples = 2, 0.01, 20
+        args.turns, args.samples = 0.01, 20
     names = [n.strip() for n in args.systems.split(",") if n.strip()]
     unknown = [n for n in names if n not in SYSTEMS]
     if unknown:
         parser.error(f"unknown system(s) {unknown}; choose from {list(SYSTEMS)}")
 
-    systems, times, losses, peaks = measure(names, args.reps, args.block, args.samples)
+    systems, times, losses, peaks = measure(names, args.turns, args.samples)
     medians = {name: statistics.median(t) for name, t in times.items()}
     reference = Micrograd.name if Micrograd.name in medians else None
     torch_name = TorchModule.name if TorchModule.name in medians else None
 
     print(
-        f"moons demo step: {args.samples} points, MLP(2, [16, 16, 1]), hinge + L2, SGD; {args.reps} turns per "
-        "system, median time per step"
+        f"moons demo step: {args.samples} points, MLP(2, [16, 16, 1]), hinge + L2, SGD; median time per step over "
+        "timed turns (" + ", ".join(f"{s.name} {len(times[s.name])} x {s.block}" for s in systems) + " steps)"
     )
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}"]
     if any(name.startswith("torch") for name in names):
