@@ -14,7 +14,30 @@ way the notes' recursive ``build_topo`` does; the order it produces is the same.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
+
+
+class Node:
+    """What makes a ``Value`` or a ``Tensor`` a node: the notes' ``_backward``, shared by both engines.
+
+    ``node._backward`` is the node's chain-rule step. An operation records its local derivatives on
+    the node and ``_backward`` hands back ``node._chain_rule``, which applies them; or, the notes'
+    way, you assign a closure of your own with ``out._backward = _backward`` and that one runs.
+    Subclasses define ``_chain_rule`` and a ``_custom_backward`` slot.
+    """
+
+    __slots__ = ()
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """This node's chain-rule step: push ``self.grad`` into the ``grad`` of each node in ``_prev``."""
+        custom = self._custom_backward
+        return custom if custom is not None else self._chain_rule
+
+    @_backward.setter
+    def _backward(self, fn: Callable[[], None]) -> None:
+        # The notes' way of defining an operation: `out._backward = _backward`.
+        self._custom_backward = fn
 
 
 def topological_order(root: Any) -> list:

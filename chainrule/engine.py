@@ -16,7 +16,7 @@ them into the operands' ``grad`` (``_chain_rule`` below). No node refers to itse
 the moment the last name for it goes away.
 
 You can still add an operation exactly as the notes do, by writing a closure and assigning it:
-``out._backward = _backward`` stores it on the node and ``backward()`` calls it (see ``sigmoid`` in the
+``out._backward = _backward`` stores it on the node and ``backward()`` calls it (see ``cube`` in the
 README's tour for an example).
 """
 
@@ -26,9 +26,9 @@ import math
 from collections.abc import Iterable, Sequence
 from numbers import Real
 from operator import mul as _mul
-from typing import Callable, Union
+from typing import Union
 
-from chainrule.autodiff import backpropagate
+from chainrule.autodiff import Node, backpropagate
 
 Number = Union[int, float]
 
@@ -51,7 +51,7 @@ def _describe(v: Value) -> str:
     return f"{v.data!r} (label {v.label!r})" if v.label else repr(v.data)
 
 
-class Value:
+class Value(Node):
     """One number in a computation graph, with the gradient of the final output with respect to it.
 
     ``Value(data, _children=(), _op='', label='')`` as in the notes. ``data`` is stored as a float;
@@ -79,19 +79,7 @@ class Value:
         self._local_grads = _local_grads
         self._custom_backward = None
 
-    # -- the closure of the notes --------------------------------------------------------------
-    @property
-    def _backward(self) -> Callable[[], None]:
-        """This node's chain-rule step: push ``self.grad`` into the ``grad`` of each node in ``_prev``."""
-        if self._custom_backward is not None:
-            return self._custom_backward
-        return self._chain_rule
-
-    @_backward.setter
-    def _backward(self, fn: Callable[[], None]) -> None:
-        # The notes' way of defining an operation: `out._backward = _backward`.
-        self._custom_backward = fn
-
+    # -- the closure of the notes: `_backward` (from Node) runs this, or a closure you assigned ---
     def _chain_rule(self) -> None:
         grad = self.grad
         for child, local in zip(self._prev, self._local_grads):
@@ -162,17 +150,17 @@ class Value:
         return Value(-self.data, (self,), "neg", _local_grads=(-1.0,))
 
     def __radd__(self, other: Number) -> Value:  # other + self
-        return self + other
+        return Value(other) + self
 
     def __sub__(self, other: Value | Number) -> Value:  # self - other
         other = other if isinstance(other, Value) else Value(other)
         return self + (-other)
 
     def __rsub__(self, other: Number) -> Value:  # other - self
-        return other + (-self)
+        return Value(other) + (-self)
 
     def __rmul__(self, other: Number) -> Value:  # other * self
-        return self * other
+        return Value(other) * self
 
     def __rtruediv__(self, other: Number) -> Value:  # other / self
         return Value(other) / self
@@ -293,13 +281,10 @@ def weighted_sum(weights: Sequence[Value], inputs: Inputs | Iterable[Value | Num
         raise ValueError(f"weighted_sum: {len(weights)} weights but {len(x_data)} inputs")
     w_data = [w.data for w in weights]
     total = sum(map(_mul, w_data, x_data), bias.data)
-    if inputs.value_positions is None:
-        children = (*weights, *inputs.values, bias)
-        local_grads = (*x_data, *w_data, 1.0)
-    else:
-        children = (*weights, *inputs.values, bias)
-        local_grads = (*x_data, *[w_data[i] for i in inputs.value_positions], 1.0)
-    return Value(total, children, "wsum", _local_grads=local_grads)
+    # d/dx only for the inputs that are Values: all of them, or those at value_positions
+    w_for_values = w_data if inputs.value_positions is None else [w_data[i] for i in inputs.value_positions]
+    children = (*weights, *inputs.values, bias)
+    return Value(total, children, "wsum", _local_grads=(*x_data, *w_for_values, 1.0))
 
 
 def sum_of_squares(values: Iterable[Value], weight: float = 1.0) -> Value:

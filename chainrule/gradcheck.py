@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Callable
 
+from chainrule.autodiff import zero_grad
+
 
 class GradcheckError(AssertionError):
     """``backward()`` and the numerical slope disagree for some input."""
@@ -44,8 +46,7 @@ def gradcheck(f: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1e
     the input and both numbers. The inputs' ``data`` is restored and their ``grad`` is left holding
     the analytic gradient.
     """
-    for inp in inputs:
-        inp.grad = 0.0 if isinstance(inp.grad, (int, float)) else None
+    zero_grad(inputs)
     out = f(*inputs)
     out.backward()
 

@@ -102,8 +102,8 @@ def hinge(scores, targets, reduction: str = "mean"):
     return _reduce([(1 + -yi * si).relu() for yi, si in zip(targs, preds)], reduction)
 
 
-def _check_signs(labels, where: str) -> None:
-    for y in labels.ravel().tolist() if hasattr(labels, "ravel") else labels:
+def _check_signs(labels: list, where: str) -> None:
+    for y in labels:
         y = y.data if isinstance(y, Value) else y
         if y not in (-1, 1):
             raise ValueError(f"{where}: labels must be -1 or +1, got {y!r}")
@@ -147,9 +147,12 @@ def binary_cross_entropy(predictions, targets, reduction: str = "mean", from_log
     for p, y in zip(preds, targs):
         p = p if isinstance(p, Value) else Value(p)
         if from_logits:
-            # relu(x) - x*y + log(1 + e^-|x|), with |x| = relu(x) + relu(-x)
-            abs_x = p.relu() + (-p).relu()
-            terms.append(p.relu() - p * y + (1 + (-abs_x).exp()).log())
+            # log(1 + e^x) - x*y, written so that exp only ever sees -|x|: for x >= 0 it is
+            # x + log(1 + e^-x) - x*y. Each branch is smooth, so the slope at x = 0 is sigmoid(0) - y.
+            if p.data >= 0.0:
+                terms.append(p + (1 + (-p).exp()).log() - p * y)
+            else:
+                terms.append((1 + p.exp()).log() - p * y)
         else:
             _check_probabilities([p.data])
             terms.append(-(y * p.log() + (1 - y) * (1 - p).log()))

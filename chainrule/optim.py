@@ -49,7 +49,9 @@ class SGD(Optimizer):
                 g = g + self.weight_decay * p.data
             if self.momentum:
                 buf = self.state[i]
-                buf = g if buf is None else self.momentum * buf + g
+                # The first buffer is a copy: g may be the gradient array itself, which a later
+                # backward() without zero_grad() would add into.
+                buf = 1.0 * g if buf is None else self.momentum * buf + g
                 self.state[i] = buf
                 g = buf
             p.data -= self.lr * g

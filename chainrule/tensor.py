@@ -41,7 +41,7 @@ from typing import Callable
 
 import numpy as np
 
-from chainrule.autodiff import backpropagate
+from chainrule.autodiff import Node, backpropagate
 
 Vjp = Callable[[np.ndarray], np.ndarray]
 
@@ -175,7 +175,7 @@ def _negate(g):
     return -g
 
 
-class Tensor:
+class Tensor(Node):
     """An n-dimensional array in a computation graph, with the gradient of the final output in ``grad``.
 
     ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data`` (a number, nested list or ndarray)
@@ -208,7 +208,8 @@ class Tensor:
         _children: Sequence[Tensor] = (),
         _op: str = "",
     ):
-        if type(data) is np.ndarray and data.dtype == (dtype or np.float64):
+        dtype = _float_dtype(dtype, "Tensor")
+        if type(data) is np.ndarray and data.dtype == dtype:
             self.data = data.copy()  # the common case, without the checks of as_float_array
         else:
             self.data = np.array(as_float_array(data, "Tensor", dtype), copy=True)
@@ -223,20 +224,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad) or (_grad_enabled and any(c.requires_grad for c in children))
         self._prev = children if self.requires_grad else ()
 
-    # -- the notes' protocol ----------------------------------------------------------------------
-    @property
-    def _backward(self) -> Callable[[], None]:
-        """This node's chain-rule step: push ``self.grad`` into the ``grad`` of each node in ``_prev``."""
-        if self._custom_backward is not None:
-            return self._custom_backward
-        return self._chain_rule
-
-    @_backward.setter
-    def _backward(self, fn: Callable[[], None]) -> None:
-        # The notes' way of defining an operation: `out._backward = _backward`. Such a closure should
-        # add into its operands with `operand._accumulate(gradient)`.
-        self._custom_backward = fn
-
+    # -- the notes' protocol: `_backward` (from Node) runs _chain_rule, or a closure you assigned --
     def _chain_rule(self) -> None:
         g = self.grad
         if g is None:
@@ -511,10 +499,10 @@ class Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         x = self.data
-        perm = tuple(range(x.ndim))[::-1] if not axes else axes
-        if sorted(int(a) % max(x.ndim, 1) for a in perm) != list(range(x.ndim)) or len(perm) != x.ndim:
+        perm = tuple(range(x.ndim))[::-1] if not axes else _normalize_axes(tuple(axes), x.ndim, "transpose")
+        if len(perm) != x.ndim:
             raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
-        inverse = tuple(np.argsort([int(a) % x.ndim for a in perm]))
+        inverse = tuple(np.argsort(perm))
         return _node(x.transpose(perm), "transpose", (self,), (lambda g: g.transpose(inverse),))
 
     @property
@@ -592,7 +580,7 @@ class Tensor:
     def softmax(self, axis: int = -1) -> Tensor:
         """``exp(x) / sum(exp(x))`` along ``axis``, computed after subtracting the max (never overflows)."""
         x = self.data
-        (ax,) = _normalize_axes(axis, x.ndim, "softmax") if x.ndim else (None,)
+        ax = _normalize_axes(axis, x.ndim, "softmax") if x.ndim else None  # an int or a tuple of axes
         e = np.exp(x - x.max(axis=ax, keepdims=True))
         s = e / e.sum(axis=ax, keepdims=True)
         # Jacobian diag(s) - s s^T, so the product with g is s * (g - sum(g * s))
@@ -601,7 +589,7 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> Tensor:
         """``x - log(sum(exp(x)))`` along ``axis`` (log-sum-exp after subtracting the max)."""
         x = self.data
-        (ax,) = _normalize_axes(axis, x.ndim, "log_softmax") if x.ndim else (None,)
+        ax = _normalize_axes(axis, x.ndim, "log_softmax") if x.ndim else None  # an int or a tuple of axes
         shifted = x - x.max(axis=ax, keepdims=True)
         out = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
         # d out_i / d x_j = [i == j] - softmax_j, so the product with g is g - softmax * sum(g)
@@ -775,8 +763,3 @@ class no_grad(ContextDecorator):
     def __exit__(self, *exc) -> None:
         global _grad_enabled
         _grad_enabled = self._previous
-
-
-def is_grad_enabled() -> bool:
-    """False inside ``no_grad()``."""
-    return _grad_enabled

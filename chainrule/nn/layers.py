@@ -14,14 +14,8 @@ from numbers import Integral
 
 import numpy as np
 
-from chainrule.nn.module import Module
+from chainrule.nn.module import Module, check_size
 from chainrule.tensor import Tensor, linear
-
-
-def _check_size(n, what: str, where: str) -> int:
-    if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{where}: {what} must be a positive integer, got {n!r}")
-    return int(n)
 
 
 def _generator(rng, where: str):
@@ -51,8 +45,8 @@ class Linear(Module):
     """
 
     def __init__(self, nin: int, nout: int, bias: bool = True, rng=None, dtype=np.float64):
-        self.nin = _check_size(nin, "nin (number of inputs)", "Linear")
-        self.nout = _check_size(nout, "nout (number of outputs)", "Linear")
+        self.nin = check_size(nin, "nin (number of inputs)", "Linear")
+        self.nout = check_size(nout, "nout (number of outputs)", "Linear")
         gen = _generator(rng, "Linear")
         bound = 1.0 / math.sqrt(self.nin)
         self.weight = Tensor(gen.uniform(-bound, bound, size=(self.nin, self.nout)), requires_grad=True, dtype=dtype)

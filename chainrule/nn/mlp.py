@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from numbers import Integral
 
 from chainrule.engine import Inputs, Value, weighted_sum
-from chainrule.nn.module import Module
+from chainrule.nn.module import Module, check_size
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 
@@ -18,12 +17,6 @@ def _check_activation(activation: str, where: str) -> str:
     if activation not in ACTIVATIONS:
         raise ValueError(f"{where}: activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
     return activation
-
-
-def _check_size(n, what: str, where: str) -> int:
-    if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{where}: {what} must be a positive integer, got {n!r}")
-    return int(n)
 
 
 def _as_sequence(x) -> Sequence:
@@ -35,7 +28,7 @@ class Neuron(Module):
     """``act = w0*x0 + w1*x1 + ... + b``, then an activation (tanh as in the notes)."""
 
     def __init__(self, nin: int, activation: str = "tanh", rng: random.Random | None = None):
-        nin = _check_size(nin, "nin (number of inputs)", "Neuron")
+        nin = check_size(nin, "nin (number of inputs)", "Neuron")
         self.activation = _check_activation(activation, "Neuron")
         # `random` itself unless a generator is given, so random.seed(n) makes it reproducible, as in
         # the notes. The bias is drawn from the same generator as the weights.
@@ -70,7 +63,7 @@ class Layer(Module):
     """``nout`` neurons that each see the same ``nin`` inputs."""
 
     def __init__(self, nin: int, nout: int, activation: str = "tanh", rng: random.Random | None = None):
-        nout = _check_size(nout, "nout (number of neurons)", "Layer")
+        nout = check_size(nout, "nout (number of neurons)", "Layer")
         self.neurons = [Neuron(nin, activation=activation, rng=rng) for _ in range(nout)]
 
     def __call__(self, x):
@@ -101,12 +94,12 @@ class MLP(Module):
         output_activation: str | None = None,
         rng: random.Random | None = None,
     ):
-        nin = _check_size(nin, "nin (number of inputs)", "MLP")
+        nin = check_size(nin, "nin (number of inputs)", "MLP")
         if isinstance(nouts, (str, bytes)) or not hasattr(nouts, "__len__") or len(nouts) == 0:
             raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, e.g. [4, 4, 1]; got {nouts!r}")
         _check_activation(activation, "MLP")
         last = _check_activation(output_activation, "MLP (output)") if output_activation else activation
-        sz = [nin] + [_check_size(n, "each layer size", "MLP") for n in nouts]
+        sz = [nin] + [check_size(n, "each layer size", "MLP") for n in nouts]
         self.layers = [
             Layer(sz[i], sz[i + 1], activation=last if i == len(nouts) - 1 else activation, rng=rng)
             for i in range(len(nouts))

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 from chainrule.autodiff import zero_grad
+
+
+def check_size(n, what: str, where: str) -> int:
+    """``n`` as an int if it is a positive whole number, else a ValueError naming ``where`` and ``what``."""
+    if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{where}: {what} must be a positive integer, got {n!r}")
+    return int(n)
 
 
 class Module:
