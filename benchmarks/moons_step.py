@@ -122,7 +122,7 @@ class ChainruleTensor(System):
         self.X, self.y = Tensor(X), y.reshape(-1, 1)
 
     def step(self, k):
-        loss, _ = training.tensor_demo_step(self.model, self.X, self.y, k % DEMO_STEPS, DEMO_STEPS)
+        loss, _ = training.demo_step(self.model, self.X, self.y, k % DEMO_STEPS, DEMO_STEPS)
         return loss
 
 

@@ -192,7 +192,8 @@ def _run_train(args) -> None:
             progress=progress,
         )
     else:
-        result = training.train_moons(
+        result = training.moons_demo(
+            engine="tensor",
             steps=count or 100,
             lr=args.lr or 1.0,
             seed=1337 if args.seed is None else args.seed,
@@ -205,6 +206,8 @@ def _run_train(args) -> None:
 def _run_graph(args) -> None:
     if args.html is None and args.svg is None:
         raise UsageError(f"{PROG} graph: say what to write: --html PATH and/or --svg PATH")
+    if args.screenshot is not None and args.html is None:
+        raise UsageError(f"{PROG} graph: --screenshot takes a picture of the page, so it needs --html PATH too")
     root = _graph_root(args.model, args.seed)
     if args.svg is not None:
         from chainrule.viz.graph import save_graph

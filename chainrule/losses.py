@@ -188,6 +188,8 @@ def cross_entropy(logits, targets, reduction: str = "mean"):
         return _one_cross_entropy(logits, targets)
     rows = list(logits)
     targs = list(targets)
+    if not rows:
+        raise ValueError("cross_entropy: got no logits; pass a list of logits, or a list of such lists")
     if len(rows) != len(targs):
         raise ValueError(f"cross_entropy: {len(rows)} examples but {len(targs)} targets")
     return _reduce([_one_cross_entropy(row, t) for row, t in zip(rows, targs)], reduction)
@@ -239,7 +241,16 @@ def l2_penalty(parameters, weight: float = 1.0):
 
 
 def accuracy_from_scores(scores, targets) -> float:
-    """Fraction of scores whose sign matches the ±1 label (micrograd's demo accuracy)."""
-    preds = [s.data if isinstance(s, Value) else s for s in _as_list(scores, "accuracy")]
-    hits = [(y > 0) == (p > 0) for y, p in zip(targets, preds)]
+    """Fraction of scores whose sign matches the ±1 label (micrograd's demo accuracy).
+
+    ``scores`` and ``targets`` may be lists (of Values or numbers), arrays or Tensors.
+    """
+    if _is_tensor(scores) or hasattr(scores, "ravel"):
+        preds = (scores.data if _is_tensor(scores) else scores).ravel().tolist()
+    else:
+        preds = [s.data if isinstance(s, Value) else s for s in _as_list(scores, "accuracy")]
+    labels = targets.ravel().tolist() if hasattr(targets, "ravel") else list(targets)
+    if len(preds) != len(labels):
+        raise ValueError(f"accuracy: {len(preds)} scores but {len(labels)} labels")
+    hits = [(y > 0) == (p > 0) for y, p in zip(labels, preds)]
     return sum(hits) / len(hits)

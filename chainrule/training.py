@@ -1,8 +1,8 @@
 """The training runs behind the command line, written as plain loops you can read top to bottom.
 
 * ``lecture``: the notes' loop, exactly: ``MLP(3, [4, 4, 1])`` on four examples, squared error.
-* ``moons_demo``: micrograd's demo on scalar Values: hinge loss + L2, SGD with a decaying rate.
-* ``train_moons``: the same demo on Tensors.
+* ``moons_demo``: micrograd's demo, hinge loss + L2, SGD with a decaying rate, on scalar Values or
+  on Tensors.
 * ``train_digits``: a 64-128-10 network on scikit-learn's handwritten digits, with Adam.
 """
 
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from chainrule.engine import Value
 from chainrule.losses import accuracy_from_scores, hinge, l2_penalty
 from chainrule.nn import MLP
 
@@ -65,28 +64,40 @@ def lecture(steps: int = 20, lr: float = 0.05, seed: int = 0, log: Callable[[str
     )
 
 
-# -- micrograd's moons demo on scalar Values -------------------------------------------------------
+# -- micrograd's moons demo, on either engine ------------------------------------------------------
 def demo_model(seed: int = 1337) -> MLP:
     """``MLP(2, [16, 16, 1])``: ReLU hidden layers and a linear output, as in micrograd's demo."""
     return MLP(2, [16, 16, 1], activation="relu", output_activation="linear", rng=random.Random(seed))
 
 
-def demo_loss(model: MLP, X: list, y: list, alpha: float = 1e-4) -> tuple[Value, float]:
-    """Hinge loss averaged over the batch plus ``alpha`` times the sum of squared parameters."""
-    scores = [model(x) for x in X]
+def tensor_demo_model(seed: int = 1337):
+    """The demo's network on Tensors, initialized like the scalar ``MLP``: every weight uniform in (-1, 1)."""
+    import numpy as np
+
+    from chainrule.nn import Linear, ReLU, Sequential
+
+    rng = np.random.default_rng(seed)
+    model = Sequential(Linear(2, 16, rng=rng), ReLU(), Linear(16, 16, rng=rng), ReLU(), Linear(16, 1, rng=rng))
+    for p in model.parameters():
+        p.data = rng.uniform(-1.0, 1.0, size=p.shape)
+    return model
+
+
+def demo_step(model, X, y, k: int, steps: int, lr: float = 1.0, alpha: float = 1e-4):
+    """One full-batch step of the demo: hinge loss + ``alpha`` * L2, backward, SGD at ``lr (1 - 0.9 k / steps)``.
+
+    Scalar engine: ``model`` an ``MLP``, ``X`` a list of points, ``y`` a list of ±1 labels. Tensor
+    engine: ``model`` a ``Sequential``, ``X`` an (N, 2) Tensor, ``y`` an (N, 1) array of ±1 labels.
+    Returns the loss (a float) and the scores computed before the update.
+    """
+    scores = [model(x) for x in X] if isinstance(X, list) else model(X)
     total = hinge(scores, y) + l2_penalty(model.parameters(), weight=alpha)
-    return total, accuracy_from_scores(scores, y)
-
-
-def demo_step(model: MLP, X: list, y: list, k: int, steps: int, lr: float = 1.0) -> tuple[float, float]:
-    """One full-batch step of the demo: forward, backward, and SGD at rate ``lr * (1 - 0.9 k / steps)``."""
-    total, accuracy = demo_loss(model, X, y)
     model.zero_grad()
     total.backward()
     rate = lr * (1.0 - 0.9 * k / steps)
     for p in model.parameters():
         p.data -= rate * p.grad
-    return total.data, accuracy
+    return float(total.data), scores
 
 
 def moons_demo(
@@ -96,114 +107,58 @@ def moons_demo(
     n_samples: int = 100,
     out_dir: Path | None = None,
     progress: bool = True,
+    engine: str = "value",
 ) -> RunResult:
-    """micrograd's demo: two moons, ``MLP(2, [16, 16, 1])``, hinge + L2, ``steps`` steps of SGD."""
+    """micrograd's demo: two moons, ``MLP(2, [16, 16, 1])``, hinge + L2, ``steps`` steps of SGD.
+
+    ``engine='value'`` trains the scalar ``MLP`` (one node per number, ``chainrule demo``);
+    ``engine='tensor'`` the same network on Tensors (one node per array operation, ``chainrule train moons``).
+    """
+    import numpy as np
+
     from chainrule import data
 
     X, y = data.moons(n_samples=n_samples, noise=0.1, seed=seed)
-    Xl, yl = X.tolist(), y.tolist()
-    model = demo_model(seed)
-    history = {"loss": [], "accuracy": []}
-    bar = _progress(range(steps), "demo", progress)
-    for k in bar:
-        loss, accuracy = demo_step(model, Xl, yl, k, steps, lr)
-        history["loss"].append(loss)
-        history["accuracy"].append(accuracy)
-        bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.0%}")
-    _, accuracy = demo_loss(model, Xl, yl)
-    result = RunResult(history=history, final={"loss": history["loss"][-1], "accuracy": accuracy}, model=model)
-
-    if out_dir is not None:
+    if engine == "value":
+        model = demo_model(seed)
+        inputs, labels = X.tolist(), y.tolist()
 
         def predict(points):
-            import numpy as np
+            return np.array([model(p).data for p in points.tolist()])
 
-            return np.array([model(list(p)).data for p in points.tolist()])
+        # 80 x 80 grid points, each a forward pass through scalar Values: a couple of seconds
+        boundary, resolution, name = "moons_boundary.png", 80, "demo"
+    elif engine == "tensor":
+        from chainrule.tensor import Tensor, no_grad
 
-        _save_pictures(
-            result,
-            out_dir,
-            # 80 x 80 grid points, each a forward pass through scalar Values: a couple of seconds
-            boundary=("moons_boundary.png", predict, X, y, "chainrule (Value engine): moons decision boundary", 80),
-            history=("moons_training.png", "chainrule demo: loss and accuracy"),
-        )
-    return result
+        model = tensor_demo_model(seed)
+        inputs, labels = Tensor(X), y.reshape(-1, 1)
 
+        def predict(points):
+            with no_grad():
+                return model(Tensor(points)).data.reshape(-1)
 
-# -- the same demo on Tensors ----------------------------------------------------------------------
-def tensor_demo_model(seed: int = 1337):
-    """The demo's network on Tensors, initialized like the scalar ``MLP``: every weight uniform in (-1, 1)."""
-    import numpy as np
+        boundary, resolution, name = "moons_tensor_boundary.png", 200, "train moons"
+    else:
+        raise ValueError(f"moons_demo: engine must be 'value' or 'tensor', got {engine!r}")
 
-    from chainrule.nn import Linear, ReLU, Sequential
-
-    model = Sequential(Linear(2, 16), ReLU(), Linear(16, 16), ReLU(), Linear(16, 1))
-    rng = np.random.default_rng(seed)
-    for p in model.parameters():
-        p.data = rng.uniform(-1.0, 1.0, size=p.shape)
-    return model
-
-
-def tensor_demo_step(model, X, y, k: int, steps: int, lr: float = 1.0, alpha: float = 1e-4):
-    """``demo_step`` on Tensors: ``X`` is an (N, 2) Tensor, ``y`` an (N, 1) array of ±1 labels.
-
-    Returns the loss and the scores (an ndarray) computed before the update.
-    """
-    scores = model(X)
-    total = hinge(scores, y) + l2_penalty(model.parameters(), weight=alpha)
-    model.zero_grad()
-    total.backward()
-    rate = lr * (1.0 - 0.9 * k / steps)
-    for p in model.parameters():
-        p.data -= rate * p.grad
-    return float(total.data), scores.data
-
-
-def train_moons(
-    steps: int = 100,
-    lr: float = 1.0,
-    seed: int = 1337,
-    n_samples: int = 100,
-    out_dir: Path | None = None,
-    progress: bool = True,
-) -> RunResult:
-    """The moons demo on the Tensor engine: one graph node per array operation."""
-    import numpy as np
-
-    from chainrule import data
-    from chainrule.tensor import Tensor, no_grad
-
-    X, y = data.moons(n_samples=n_samples, noise=0.1, seed=seed)
-    Xt, yt = Tensor(X), y.reshape(-1, 1)
-    model = tensor_demo_model(seed)
     history = {"loss": [], "accuracy": []}
-    bar = _progress(range(steps), "train moons", progress)
+    bar = _progress(range(steps), name, progress)
     for k in bar:
-        loss, scores = tensor_demo_step(model, Xt, yt, k, steps, lr)
-        accuracy = float(np.mean((scores > 0) == (yt > 0)))
+        loss, scores = demo_step(model, inputs, labels, k, steps, lr)
+        accuracy = accuracy_from_scores(scores, labels)
         history["loss"].append(loss)
         history["accuracy"].append(accuracy)
         bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.0%}")
-
-    def predict(points):
-        with no_grad():
-            return model(Tensor(points)).data.reshape(-1)
-
-    accuracy = float(np.mean((predict(X) > 0) == (y > 0)))
+    accuracy = accuracy_from_scores(predict(X), y)
     result = RunResult(history=history, final={"loss": history["loss"][-1], "accuracy": accuracy}, model=model)
     if out_dir is not None:
+        title = f"chainrule ({engine.capitalize()} engine): moons decision boundary"
         _save_pictures(
             result,
             out_dir,
-            boundary=(
-                "moons_tensor_boundary.png",
-                predict,
-                X,
-                y,
-                "chainrule (Tensor engine): moons decision boundary",
-                200,
-            ),
-            history=("moons_tensor_training.png", "chainrule train moons: loss and accuracy"),
+            boundary=(boundary, predict, X, y, title, resolution),
+            history=(boundary.replace("boundary", "training"), f"chainrule {name}: loss and accuracy"),
         )
     return result
 

@@ -72,11 +72,6 @@ def format_quantity(x: Any) -> str:
     return format_number(x)
 
 
-def shape_of(node: Any) -> tuple | None:
-    """The shape of a Tensor node's data, or None for a scalar Value."""
-    return tuple(node.data.shape) if is_array(node.data) else None
-
-
 def graph_nodes(root: Any, max_nodes: int = 300, where: str = "draw_dot") -> list[Any]:
     """Every node ``root`` depends on in topological order (``root`` last), refusing huge graphs.
 

@@ -89,7 +89,10 @@ def _simulate(order: Sequence[Any], index: dict) -> tuple[list, list]:
 
     The same arithmetic in the same order as ``Value._chain_rule`` under ``backpropagate``
     (``child.grad += local * node.grad``, nodes in reverse topological order), so the last numbers
-    are exactly the floats ``backward()`` leaves in ``grad``.
+    are exactly the floats ``backward()`` leaves in ``grad`` (a test checks this bit for bit). It stays
+    beside ``_replay``, which runs the engine's own loop, because the page shows every contribution
+    on its own with the local derivative used (``a * a`` adds twice into ``a.grad``), and running a
+    ``_backward`` shows only the sum.
     """
     grads = [0.0] * len(order)
     grads[-1] = 1.0  # the seed: d root / d root
@@ -240,7 +243,11 @@ def backward_steps(root: Any, max_nodes: int = 300) -> dict:
 
     Raises ValueError for graphs larger than ``max_nodes``; TypeError if ``root`` is not a graph node.
     """
-    order = graph_nodes(root, max_nodes, "save_html")
+    return _walk(graph_nodes(root, max_nodes, "save_html"))
+
+
+def _walk(order: Sequence[Any]) -> dict:
+    """``backward_steps`` for a graph already in topological order (root last)."""
     index = {id(node): i for i, node in enumerate(order)}
     names = [_name(node, i) for i, node in enumerate(order)]
     simulated = _can_simulate(order)
@@ -323,8 +330,8 @@ def save_html(root: Any, path: str | Path, title: str | None = None, rankdir: st
     ValueError for graphs larger than ``max_nodes``, TypeError if ``root`` is not a graph node.
     """
     require_dot("save_html")  # fail before any work when the picture cannot be drawn
-    walk = backward_steps(root, max_nodes)
     order = graph_nodes(root, max_nodes, "save_html")
+    walk = _walk(order)
     # Lay out each box wide enough for the longest number it will show during the walk.
     shown = [[node["grad_initial"], node["grad_final"]] for node in walk["nodes"]]
     for step in walk["steps"]:
