@@ -1,25 +1,12 @@
-"""Shared test fixtures: PyTorch (float64) is the oracle for values and gradients.
+"""Shared test fixtures: PyTorch (float64) is the oracle for values and gradients (see ``oracle.py``).
 
 Where torch is not installed the tests that need it are skipped, except when the ``CI`` environment
-variable is set: there a missing torch fails the run, so a skipped oracle can never pass for green.
+variable is set: there a missing torch fails the run, so a skipped oracle can never pass for green
+(see ``dependencies.py``).
 """
 
-import os
-
 import pytest
-
-
-def require(module_name: str, install_hint: str):
-    """Import an optional test dependency, skipping locally and failing under CI where it is missing."""
-    import importlib
-
-    try:
-        return importlib.import_module(module_name)
-    except ImportError:
-        message = f"{module_name} is not installed ({install_hint})"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI requires it", pytrace=False)
-        pytest.skip(message)
+from dependencies import require, require_program
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +16,9 @@ def torch():
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
     return torch
+
+
+@pytest.fixture(scope="session")
+def graphviz_dot():
+    """The path of Graphviz's ``dot`` program, which renders pictures of graphs."""
+    return require_program("dot", "apt-get install graphviz")

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import struct
 
 import pytest
-from conftest import require
+from dependencies import missing, require
 
 from chainrule import Value
 from chainrule.autodiff import topological_order
@@ -25,22 +23,14 @@ from chainrule.examples import lecture_neuron
 from chainrule.viz.html import find_chromium, headless_chromium, save_html, screenshot_html
 
 
-def _missing(message: str):
-    if os.environ.get("CI"):
-        pytest.fail(message + "; CI requires it", pytrace=False)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
-def driver():
+def driver(graphviz_dot):
     """One headless Chromium for the whole module: starting a browser costs about a second."""
     require("selenium", "pip install selenium")
     try:
         find_chromium()
     except FileNotFoundError as error:
-        _missing(str(error))
-    if shutil.which("dot") is None:
-        _missing("Graphviz's dot program is not installed (apt-get install graphviz)")
+        missing(str(error))
     from selenium.webdriver.common.selenium_manager import SeleniumManager
 
     def no_downloads(*args, **kwargs):

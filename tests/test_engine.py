@@ -12,9 +12,10 @@ from typing import Callable
 
 import numpy as np
 import pytest
-from conftest import require
+from dependencies import require
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracle import assert_close, check_against_torch
 
 from chainrule import Value, gradcheck
 from chainrule.autodiff import topological_order
@@ -23,14 +24,6 @@ from chainrule.examples import lecture_neuron
 # Values and gradients must agree with torch to a few ulps (pow and exp may round differently).
 REL = 1e-12
 ABS = 1e-300
-
-
-def assert_same_number(got: float, expected: float, what: str, atol: float = ABS) -> None:
-    """``got`` equals ``expected`` to REL (or ``atol``), NaN equal to NaN, an infinity only to itself."""
-    assert type(got) is float, f"{what}: expected a Python float, got {type(got).__name__}"
-    assert got == pytest.approx(expected, rel=REL, abs=atol, nan_ok=True), (
-        f"{what}: chainrule {got!r}, torch {expected!r}"
-    )
 
 
 # -- one table of operations ---------------------------------------------------------------------------
@@ -183,22 +176,19 @@ OPS = [
 ]
 
 
-def check_against_torch(torch, op: Op, inputs: tuple[float, ...]) -> None:
-    """The one comparison helper: ``op`` on ``inputs`` gives torch's value and torch's gradients."""
-    ours = [x if i in op.constants else Value(x) for i, x in enumerate(inputs)]
-    theirs = [x if i in op.constants else torch.tensor(float(x), requires_grad=True) for i, x in enumerate(inputs)]
-
-    out = op.ours(*ours)
-    expected = op.theirs(*theirs)
-    assert isinstance(out, Value)
-    assert_same_number(out.data, expected.item(), f"{op.name} at {inputs}: value")
-
-    out.backward()
-    expected.backward()
-    atol = op.grad_atol(*inputs) if op.grad_atol else ABS
-    for i, (v, t) in enumerate(zip(ours, theirs)):
-        if i not in op.constants:
-            assert_same_number(v.grad, t.grad.item(), f"{op.name} at {inputs}: gradient wrt operand {i}", atol)
+def check_op(torch, op: Op, inputs: tuple[float, ...]) -> Value:
+    """``op`` on ``inputs`` gives torch's value and torch's gradients (to REL, or the op's ``grad_atol``)."""
+    return check_against_torch(
+        torch,
+        op.ours,
+        op.theirs,
+        inputs,
+        rtol=REL,
+        atol=ABS,
+        grad_atol=op.grad_atol(*inputs) if op.grad_atol else ABS,
+        constants=op.constants,
+        what=f"{op.name} at {inputs}",
+    )
 
 
 def op_id(op: Op) -> str:
@@ -210,13 +200,13 @@ def op_id(op: Op) -> str:
 @given(data=st.data())
 def test_operation_matches_torch_on_random_inputs(torch, op, data):
     inputs = tuple(data.draw(domain.strategy(), label=f"operand {i}") for i, domain in enumerate(op.domains))
-    check_against_torch(torch, op, inputs)
+    check_op(torch, op, inputs)
 
 
 @pytest.mark.parametrize("op", OPS, ids=op_id)
 def test_operation_matches_torch_on_every_edge_value(torch, op):
     for inputs in itertools.product(*(domain.edges for domain in op.domains)):
-        check_against_torch(torch, op, inputs)
+        check_op(torch, op, inputs)
 
 
 # Not a ** b at a <= 0: there the gradient wrt b is NaN or one-sided, and central differences cannot see it.
@@ -278,14 +268,9 @@ def test_the_table_covers_every_operation():
     ],
 )
 def test_power_gradient_wrt_exponent_edge_semantics(torch, a, b, grad_b):
-    base, exponent = Value(a), Value(b)
-    (base**exponent).backward()
-    t_base = torch.tensor(a, requires_grad=True)
-    t_exponent = torch.tensor(b, requires_grad=True)
-    (t_base**t_exponent).backward()
-    assert_same_number(exponent.grad, t_exponent.grad.item(), "d/db vs torch")
-    assert_same_number(exponent.grad, grad_b, "d/db vs closed form")
-    assert_same_number(base.grad, t_base.grad.item(), "d/da vs torch")
+    power = check_against_torch(torch, *same(lambda a, b: a**b), (a, b), rtol=REL, atol=ABS, what="a ** b")
+    exponent = power._prev[1]
+    assert_close(exponent.grad, grad_b, rtol=REL, atol=ABS, what="d/db vs closed form")
 
 
 def test_relu_gradient_at_zero_is_zero_like_torch(torch):
@@ -307,12 +292,12 @@ def test_square_root_at_zero_has_infinite_slope_like_torch(torch):
 
 def test_division_by_a_tiny_number_gives_torch_gradients(torch):
     # 1 / 1e-200 = 1e200 is a finite float; d/db = -a / b**2 overflows to -inf, as torch reports.
-    check_against_torch(torch, OPS[3], (1.0, 1e-200))
+    check_op(torch, OPS[3], (1.0, 1e-200))
 
 
 def test_negative_power_of_a_tiny_number_gives_torch_gradient(torch):
     # 1e-200 ** -1.5 = 1e300 is finite; its slope -1.5 * x**-2.5 overflows to -inf, as torch reports.
-    check_against_torch(torch, Op("a ** -1.5", *same(lambda a: a**-1.5), (POSITIVE,)), (1e-200,))
+    check_op(torch, Op("a ** -1.5", *same(lambda a: a**-1.5), (POSITIVE,)), (1e-200,))
 
 
 # -- the graph's bookkeeping -------------------------------------------------------------------------
@@ -334,12 +319,19 @@ def test_prev_is_a_tuple_in_operand_order():
         assert type(expr._prev) is tuple
         assert len(expr._prev) == len(expected)
         assert all(got is want for got, want in zip(expr._prev, expected))
-    # a number operand becomes a leaf Value
+    # a number operand becomes a leaf Value, on whichever side it was written
     c = a * 5
     assert c._prev[0] is a and c._prev[1].data == 5.0 and c._prev[1]._prev == ()
+    for reflected, number in [(5 * a, 5.0), (2 + a, 2.0), (2.5 / a, 2.5), (3**a, 3.0)]:
+        first, second = reflected._prev
+        assert first.data == number and first._prev == () and second is a
+    # other - self is other + (-self)
+    d = 2 - a
+    assert d._op == "+" and d._prev[0].data == 2.0 and d._prev[0]._prev == ()
+    assert d._prev[1]._op == "neg" and d._prev[1]._prev[0] is a
     # a Value used twice appears twice
-    d = a * a
-    assert d._prev[0] is a and d._prev[1] is a
+    e = a * a
+    assert e._prev[0] is a and e._prev[1] is a
 
 
 @pytest.mark.parametrize(
@@ -462,16 +454,16 @@ def cube(v: Value) -> Value:
 
 def test_user_defined_operation_with_a_closure(torch):
     a, b = Value(-1.5), Value(0.75)
-    y = cube(a * b) * a + cube(b)
+    y = check_against_torch(
+        torch,
+        lambda a, b: cube(a * b) * a + cube(b),
+        lambda a, b: (a * b) ** 3 * a + b**3,
+        (a, b),
+        rtol=REL,
+        atol=ABS,
+        what="cube(a * b) * a + cube(b)",
+    )
     assert y._prev[0]._prev[0]._op == "cube"
-    y.backward()
-    ta = torch.tensor(-1.5, requires_grad=True)
-    tb = torch.tensor(0.75, requires_grad=True)
-    t_y = (ta * tb) ** 3 * ta + tb**3
-    t_y.backward()
-    assert_same_number(y.data, t_y.item(), "value")
-    assert_same_number(a.grad, ta.grad.item(), "d/da")
-    assert_same_number(b.grad, tb.grad.item(), "d/db")
 
 
 def test_assigned_backward_is_the_closure_that_runs():
@@ -516,15 +508,15 @@ def test_any_real_number_is_stored_as_a_python_float(number, expected):
 
 
 def test_numpy_scalars_as_operands(torch):
-    a = Value(np.float32(1.5))
-    out = a * np.float64(2.0) + np.int64(3) - a ** np.int64(2) / np.float32(4.0)
-    out.backward()
-    assert type(out.data) is float and type(a.grad) is float
-    t = torch.tensor(1.5, requires_grad=True)
-    t_out = t * 2.0 + 3 - t**2 / 4.0
-    t_out.backward()
-    assert_same_number(out.data, t_out.item(), "value")
-    assert_same_number(a.grad, t.grad.item(), "gradient")
+    check_against_torch(
+        torch,
+        lambda a: a * np.float64(2.0) + np.int64(3) - a ** np.int64(2) / np.float32(4.0),
+        lambda t: t * 2.0 + 3 - t**2 / 4.0,
+        (Value(np.float32(1.5)),),
+        rtol=REL,
+        atol=ABS,
+        what="numpy scalars as operands",
+    )
 
 
 # -- published examples ------------------------------------------------------------------------------
@@ -571,9 +563,10 @@ def test_micrograd_readme_example_against_torch(torch):
     t_g = f / 2.0
     t_g = t_g + 10.0 / f
     t_g.backward()
-    assert_same_number(g.data, t_g.item(), "g")
-    assert_same_number(a.grad, ta.grad.item(), "a.grad")
-    assert_same_number(b.grad, tb.grad.item(), "b.grad")
+    assert type(g.data) is float and type(a.grad) is float and type(b.grad) is float
+    assert_close(g.data, t_g, rtol=REL, atol=ABS, what="g")
+    assert_close(a.grad, ta.grad, rtol=REL, atol=ABS, what="a.grad")
+    assert_close(b.grad, tb.grad, rtol=REL, atol=ABS, what="b.grad")
 
 
 def test_micrograd_readme_example_against_micrograd():
@@ -603,6 +596,8 @@ def test_lecture_neuron_against_torch(torch):
     t = {name: torch.tensor(v.data, requires_grad=True) for name, v in leaves.items()}
     t_o = (t["x1"] * t["w1"] + t["x2"] * t["w2"] + t["b"]).tanh()
     t_o.backward()
-    assert_same_number(o.data, t_o.item(), "o")
+    assert type(o.data) is float
+    assert_close(o.data, t_o, rtol=REL, atol=ABS, what="o")
     for name, v in leaves.items():
-        assert_same_number(v.grad, t[name].grad.item(), f"{name}.grad")
+        assert type(v.grad) is float
+        assert_close(v.grad, t[name].grad, rtol=REL, atol=ABS, what=f"{name}.grad")

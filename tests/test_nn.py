@@ -9,51 +9,12 @@ import math
 import random
 
 import pytest
+from oracle import TorchTwin, assert_close
 
 from chainrule import Value
 from chainrule.nn import MLP, Layer, Neuron
 
 REL = 1e-12
-
-
-class TorchTwin:
-    """The same network in torch (float64): one leaf tensor per chainrule parameter, layers as matrix products.
-
-    ``activations`` names the activation of each layer, so the twin does not take chainrule's word for it.
-    Works for any model whose ``layers`` hold ``neurons`` with weights ``w`` and a bias ``b`` (chainrule.nn's
-    MLP and the notes' own). ``params`` lists the leaves in the model's ``parameters()`` order.
-    """
-
-    def __init__(self, torch, mlp, activations):
-        self.torch = torch
-        self.functions = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid, "linear": lambda t: t}
-        self.activations = list(activations)
-        assert len(self.activations) == len(mlp.layers)
-        self.params = []
-        self.layers = []
-        for layer in mlp.layers:
-            rows, biases = [], []
-            for neuron in layer.neurons:
-                row = [torch.tensor(w.data, requires_grad=True) for w in neuron.w]
-                bias = torch.tensor(neuron.b.data, requires_grad=True)
-                self.params += row + [bias]
-                rows.append(row)
-                biases.append(bias)
-            self.layers.append((rows, biases))
-
-    def __call__(self, x):
-        torch = self.torch
-        t = x if isinstance(x, torch.Tensor) else torch.tensor([float(v) for v in x])
-        for (rows, biases), activation in zip(self.layers, self.activations):
-            weights = torch.stack([torch.stack(row) for row in rows])
-            t = self.functions[activation](weights @ t + torch.stack(biases))
-        return t
-
-    def copy_from(self, mlp):
-        """Set the twin's weights to ``mlp``'s current ones (after an update step)."""
-        with self.torch.no_grad():
-            for t, p in zip(self.params, mlp.parameters()):
-                t.fill_(p.data)
 
 
 def outputs_as_list(out):
@@ -91,12 +52,12 @@ def test_mlp_matches_torch(torch, seed, nin, nouts, activation, output_activatio
 
     for x, x_t in zip(inputs, x_tensors):
         ours = [o.data for o in outputs_as_list(model(x))]
-        assert ours == pytest.approx(twin(x_t).tolist(), rel=REL, abs=1e-15)
-    assert loss.data == pytest.approx(t_loss.item(), rel=REL)
+        assert_close(ours, twin(x_t), rtol=REL, atol=1e-15, what=f"outputs at {x}")
+    assert_close(loss.data, t_loss, rtol=REL, atol=1e-12, what="loss")
     grads = [p.grad for p in model.parameters()]
-    assert grads == pytest.approx([t.grad.item() for t in twin.params], rel=1e-10, abs=1e-14)
+    assert_close(grads, twin.mlp_order("grad"), rtol=1e-10, atol=1e-14, what="parameter gradients")
     for xs, x_t in zip(x_values, x_tensors):
-        assert [v.grad for v in xs] == pytest.approx(x_t.grad.tolist(), rel=1e-10, abs=1e-14)
+        assert_close([v.grad for v in xs], x_t.grad, rtol=1e-10, atol=1e-14, what="input gradients")
 
 
 def test_mlp_parameter_count_and_layer_sizes():
@@ -200,10 +161,10 @@ def test_neuron_accepts_values_and_numbers_mixed(torch):
     ta = torch.tensor(0.7, requires_grad=True)
     t_out = torch.tanh(w[0] * ta + w[1] * 2 + w[2] * -1.5 + b)
     t_out.backward()
-    assert out.data == pytest.approx(t_out.item(), rel=REL)
-    assert a.grad == pytest.approx(ta.grad.item(), rel=REL)
-    assert [p.grad for p in n.w] == pytest.approx(w.grad.tolist(), rel=REL)
-    assert n.b.grad == pytest.approx(b.grad.item(), rel=REL)
+    assert_close(out.data, t_out, rtol=REL, atol=1e-12, what="output")
+    assert_close(a.grad, ta.grad, rtol=REL, atol=1e-12, what="input gradient")
+    assert_close([p.grad for p in n.w], w.grad, rtol=REL, atol=1e-12, what="weight gradients")
+    assert_close(n.b.grad, b.grad, rtol=REL, atol=1e-12, what="bias gradient")
 
 
 def test_zero_grad_resets_every_parameter():

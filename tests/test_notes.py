@@ -11,7 +11,7 @@ import math
 import random
 
 import pytest
-from test_nn import TorchTwin
+from oracle import TorchTwin, assert_close, notes_training_in_torch
 
 from chainrule import Value, nn, numerical_derivative
 from chainrule.autodiff import topological_order
@@ -364,10 +364,11 @@ def test_notes_mlp_runs_on_chainrule_values(torch):
     assert isinstance(out, Value)
     assert isinstance(n.layers[0](xs[0]), list) and len(n.layers[0](xs[0])) == 4
     twin = TorchTwin(torch, n, ["tanh", "tanh", "tanh"])
-    assert out.data == pytest.approx(twin(xs[0]).item(), rel=1e-12)
+    assert_close(out.data, twin(xs[0])[0], rtol=1e-12, atol=1e-12, what="output")
     out.backward()
     twin(xs[0]).sum().backward()
-    assert [p.grad for p in n.parameters()] == pytest.approx([t.grad.item() for t in twin.params], rel=1e-10)
+    grads = [p.grad for p in n.parameters()]
+    assert_close(grads, twin.mlp_order("grad"), rtol=1e-10, atol=1e-12, what="gradients")
 
 
 def test_chainrule_mlp_is_the_notes_mlp():
@@ -409,22 +410,6 @@ def train_as_in_the_notes(n):
     return losses
 
 
-def train_in_torch(torch, twin):
-    """The same 20 steps in torch: sum of squared errors, p -= 0.05 * grad."""
-    losses = []
-    for _ in range(20):
-        ypred = [twin(x)[0] for x in xs]
-        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred))
-        for p in twin.params:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in twin.params:
-                p -= 0.05 * p.grad
-        losses.append(loss.item())
-    return losses
-
-
 @pytest.mark.parametrize("seed", [0, 1, 3])
 def test_training_loop_converges_and_matches_torch(torch, capsys, seed):
     random.seed(seed)
@@ -434,9 +419,10 @@ def test_training_loop_converges_and_matches_torch(torch, capsys, seed):
     assert len(capsys.readouterr().out.splitlines()) == 20
     assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
     assert losses[0] > 1.0 and losses[-1] < 0.1
-    assert losses == pytest.approx(train_in_torch(torch, twin), rel=1e-9)
+    assert_close(losses, notes_training_in_torch(torch, twin, xs, ys), rtol=1e-9, atol=1e-12, what="losses")
     # the trained weights are torch's too
-    assert [p.data for p in n.parameters()] == pytest.approx([t.item() for t in twin.params], rel=1e-9, abs=1e-12)
+    weights = [p.data for p in n.parameters()]
+    assert_close(weights, twin.mlp_order("data"), rtol=1e-9, atol=1e-12, what="trained weights")
     # and the predictions have the right signs
     assert [math.copysign(1.0, n(x).data) for x in xs] == ys
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from oracle import TorchTwin, assert_close
 
 from chainrule import Value
 from chainrule.nn import MLP
@@ -51,7 +52,7 @@ def test_optimizer_follows_torch(torch, ours, theirs, options):
         objective(t_params).backward()
         t_optimizer.step()
 
-        assert [p.data for p in params] == pytest.approx([t.item() for t in t_params], rel=0, abs=1e-10)
+        assert_close([p.data for p in params], [t.item() for t in t_params], rtol=0.0, atol=1e-10, what="parameters")
     # the parameters moved, and downhill
     assert [p.data for p in params] != start
     assert objective(params).data < objective([Value(x) for x in start]).data
@@ -69,12 +70,10 @@ def test_adamw_default_weight_decay_is_torchs(torch):
         t_optimizer.zero_grad()
         objective(t_params).backward()
         t_optimizer.step()
-    assert [p.data for p in params] == pytest.approx([t.item() for t in t_params], rel=0, abs=1e-10)
+    assert_close([p.data for p in params], [t.item() for t in t_params], rtol=0.0, atol=1e-10, what="parameters")
 
 
 def test_training_an_mlp_with_adam_follows_torch(torch):
-    from test_nn import TorchTwin
-
     model = MLP(2, [4, 1], rng=random.Random(0))
     twin = TorchTwin(torch, model, ["tanh", "tanh"])
     xs, ys = [[0.5, -1.0], [1.0, 2.0], [-1.5, 0.3]], [1.0, -1.0, 1.0]
@@ -87,7 +86,7 @@ def test_training_an_mlp_with_adam_follows_torch(torch):
         t_optimizer.zero_grad()
         sum((twin(x)[0] - y) ** 2 for x, y in zip(xs, ys)).backward()
         t_optimizer.step()
-    assert [p.data for p in model.parameters()] == pytest.approx([t.item() for t in twin.params], rel=0, abs=1e-10)
+    assert_close([p.data for p in model.parameters()], twin.mlp_order("data"), rtol=0.0, atol=1e-10, what="weights")
 
 
 def test_sgd_step_is_the_notes_update():

@@ -1,11 +1,12 @@
 """Tensor layers, the Tensor branches of the losses, and the optimizers on Tensor models, against PyTorch.
 
-``assert_matches`` is the one torch comparison here: a chainrule result and its torch twin, then the
-gradients of each (chainrule Tensor, torch tensor) pair after both have run backward().
+The torch comparisons are ``oracle.py``'s: ``check_against_torch`` for a function of Tensors, ``TorchTwin``
+for a whole network.
 """
 
 import numpy as np
 import pytest
+from oracle import TorchTwin, assert_close, check_against_torch
 
 from chainrule import Tensor
 from chainrule.losses import binary_cross_entropy, cross_entropy, hinge, l2_penalty, mse
@@ -15,19 +16,9 @@ from chainrule.optim import SGD, Adam, AdamW
 TOL = 1e-10
 
 
-def assert_matches(expected, result, pairs=()):
-    """``result`` (a Tensor) has torch's value ``expected``; after backward() on both, every
-    (Tensor, torch tensor) pair in ``pairs`` has the same gradient."""
-    np.testing.assert_allclose(result.data, expected.detach().numpy(), rtol=TOL, atol=1e-14)
-    result.backward()
-    expected.backward()
-    for mine, theirs in pairs:
-        np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), rtol=TOL, atol=1e-14)
-
-
-def twin(torch, array):
-    """The same numbers as a chainrule Tensor and a torch tensor, both requiring grad."""
-    return Tensor(array, requires_grad=True), torch.tensor(np.asarray(array, dtype=np.float64), requires_grad=True)
+def check(torch, ours, theirs, inputs, what: str):
+    """``oracle.check_against_torch`` to 1e-10: the value and every input's gradient."""
+    return check_against_torch(torch, ours, theirs, inputs, rtol=TOL, atol=1e-14, what=what)
 
 
 RNG = np.random.default_rng(2024)
@@ -36,11 +27,13 @@ RNG = np.random.default_rng(2024)
 # -- Linear ----------------------------------------------------------------------------------------
 def test_linear_is_x_at_weight_plus_bias(torch):
     layer = Linear(3, 2, rng=0)
-    x, tx = twin(torch, RNG.standard_normal((5, 3)))
-    tw = torch.tensor(layer.weight.data, requires_grad=True)
-    tb = torch.tensor(layer.bias.data, requires_grad=True)
-    expected = (torch.nn.functional.linear(tx, tw.T, tb).tanh() ** 2).sum()
-    assert_matches(expected, (layer(x).tanh() ** 2).sum(), [(x, tx), (layer.weight, tw), (layer.bias, tb)])
+    check(
+        torch,
+        lambda x, weight, bias: (layer(x).tanh() ** 2).sum(),
+        lambda x, weight, bias: (torch.nn.functional.linear(x, weight.T, bias).tanh() ** 2).sum(),
+        [RNG.standard_normal((5, 3)), layer.weight, layer.bias],
+        "Linear",
+    )
 
 
 def test_linear_shapes_and_initialization_bounds():
@@ -99,10 +92,15 @@ def test_linear_errors():
     "module, torch_name", [(ReLU(), "relu"), (Tanh(), "tanh"), (Sigmoid(), "sigmoid")], ids=["relu", "tanh", "sigmoid"]
 )
 def test_activations_match_torch(torch, module, torch_name):
-    x, tx = twin(torch, RNG.standard_normal((4, 3)))
+    x = RNG.standard_normal((4, 3))
     weights = RNG.standard_normal((4, 3))
-    expected = (getattr(torch, torch_name)(tx) * torch.tensor(weights)).sum()
-    assert_matches(expected, (module(x) * weights).sum(), [(x, tx)])
+    check(
+        torch,
+        lambda x: (module(x) * weights).sum(),
+        lambda tx: (getattr(torch, torch_name)(tx) * torch.tensor(weights)).sum(),
+        [x],
+        torch_name,
+    )
     assert isinstance(module, Module) and module.parameters() == []
 
 
@@ -113,20 +111,14 @@ def test_identity_returns_its_input():
 
 def test_sequential_matches_a_torch_twin(torch):
     model = Sequential(Linear(2, 8, rng=0), ReLU(), Linear(8, 8, rng=1), Tanh(), Linear(8, 1, rng=2), Sigmoid())
-    twin_model = torch.nn.Sequential(
-        torch.nn.Linear(2, 8),
-        torch.nn.ReLU(),
-        torch.nn.Linear(8, 8),
-        torch.nn.Tanh(),
-        torch.nn.Linear(8, 1),
-        torch.nn.Sigmoid(),
-    )
-    load_into_torch(torch, model, twin_model)
+    twin = TorchTwin(torch, model, ["relu", "tanh", "sigmoid"])
     x = RNG.standard_normal((6, 2))
-    expected = twin_model(torch.tensor(x)).sum()
-    assert_matches(expected, model(Tensor(x)).sum())
-    for mine, reference in zip(model.parameters(), in_our_layout(twin_model, "grad")):
-        np.testing.assert_allclose(mine.grad, reference, rtol=TOL, atol=1e-14)
+    out, expected = model(Tensor(x)).sum(), twin(x).sum()
+    assert_close(out.data, expected, rtol=TOL, atol=1e-14, what="output")
+    out.backward()
+    expected.backward()
+    for i, (mine, reference) in enumerate(zip(model.parameters(), twin.params)):
+        assert_close(mine.grad, reference.grad, rtol=TOL, atol=1e-14, what=f"gradient of parameter {i}")
 
 
 def test_sequential_is_iterable_indexable_and_collects_parameters():
@@ -147,62 +139,102 @@ def test_sequential_is_iterable_indexable_and_collects_parameters():
 # -- losses ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_mse_matches_torch(torch, reduction):
-    p, tp = twin(torch, RNG.standard_normal((5, 2)))
     targets = RNG.standard_normal((5, 2))
-    expected = torch.nn.functional.mse_loss(tp, torch.tensor(targets), reduction=reduction)
-    assert_matches(expected, mse(p, targets, reduction=reduction), [(p, tp)])
+    check(
+        torch,
+        lambda p: mse(p, targets, reduction=reduction),
+        lambda tp: torch.nn.functional.mse_loss(tp, torch.tensor(targets), reduction=reduction),
+        [RNG.standard_normal((5, 2))],
+        f"mse ({reduction})",
+    )
 
 
 def test_mse_gradient_reaches_a_tensor_target(torch):
-    p, tp = twin(torch, RNG.standard_normal(4))
-    t, tt = twin(torch, RNG.standard_normal(4))
-    assert_matches(torch.nn.functional.mse_loss(tp, tt, reduction="sum"), mse(p, t), [(p, tp), (t, tt)])
+    check(
+        torch,
+        mse,
+        lambda tp, tt: torch.nn.functional.mse_loss(tp, tt, reduction="sum"),
+        [RNG.standard_normal(4), RNG.standard_normal(4)],
+        "mse with a Tensor target",
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_hinge_matches_torch(torch, reduction):
-    s, ts = twin(torch, RNG.standard_normal((6, 1)) * 2)
     labels = np.array([[1.0], [-1.0], [1.0], [1.0], [-1.0], [-1.0]])
-    terms = torch.relu(1 - torch.tensor(labels) * ts)
-    expected = terms.mean() if reduction == "mean" else terms.sum()
-    assert_matches(expected, hinge(s, labels, reduction=reduction), [(s, ts)])
+
+    def torch_hinge(ts):
+        terms = torch.relu(1 - torch.tensor(labels) * ts)
+        return terms.mean() if reduction == "mean" else terms.sum()
+
+    check(
+        torch,
+        lambda s: hinge(s, labels, reduction=reduction),
+        torch_hinge,
+        [RNG.standard_normal((6, 1)) * 2],
+        f"hinge ({reduction})",
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_binary_cross_entropy_matches_torch(torch, reduction):
-    p, tp = twin(torch, RNG.uniform(0.05, 0.95, (4, 3)))
+    probabilities = RNG.uniform(0.05, 0.95, (4, 3))
     targets = RNG.uniform(0, 1, (4, 3))
-    expected = torch.nn.functional.binary_cross_entropy(tp, torch.tensor(targets), reduction=reduction)
-    assert_matches(expected, binary_cross_entropy(p, targets, reduction=reduction), [(p, tp)])
+    check(
+        torch,
+        lambda p: binary_cross_entropy(p, targets, reduction=reduction),
+        lambda tp: torch.nn.functional.binary_cross_entropy(tp, torch.tensor(targets), reduction=reduction),
+        [probabilities],
+        f"binary_cross_entropy ({reduction})",
+    )
 
 
-def test_binary_cross_entropy_from_logits_matches_torch_even_for_large_logits(torch):
-    x, tx = twin(torch, np.array([-800.0, -3.0, 0.0, 2.5, 800.0]))
-    targets = np.array([0.0, 1.0, 0.5, 0.0, 1.0])
-    expected = torch.nn.functional.binary_cross_entropy_with_logits(tx, torch.tensor(targets))
-    assert_matches(expected, binary_cross_entropy(x, targets, from_logits=True), [(x, tx)])
+def test_binary_cross_entropy_from_logits_matches_torch_even_for_large_and_zero_logits(torch):
+    # 0 and +-1e-12: where the stable formula's two branches meet, the slope must still be sigmoid(x) - y
+    logits = np.array([-800.0, -3.0, 0.0, 2.5, 800.0, 1e-12, -1e-12, 0.0, 0.0])
+    targets = np.array([0.0, 1.0, 0.5, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0])
+    check(
+        torch,
+        lambda x: binary_cross_entropy(x, targets, from_logits=True),
+        lambda tx: torch.nn.functional.binary_cross_entropy_with_logits(tx, torch.tensor(targets)),
+        [logits],
+        "binary_cross_entropy from logits",
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_cross_entropy_matches_torch(torch, reduction):
-    z, tz = twin(torch, RNG.standard_normal((5, 4)) * 3)
+    logits = RNG.standard_normal((5, 4)) * 3
     targets = np.array([0, 3, 1, 1, 2])
-    expected = torch.nn.functional.cross_entropy(tz, torch.tensor(targets), reduction=reduction)
-    assert_matches(expected, cross_entropy(z, targets, reduction=reduction), [(z, tz)])
+    check(
+        torch,
+        lambda z: cross_entropy(z, targets, reduction=reduction),
+        lambda tz: torch.nn.functional.cross_entropy(tz, torch.tensor(targets), reduction=reduction),
+        [logits],
+        f"cross_entropy ({reduction})",
+    )
 
 
 def test_cross_entropy_is_stable_for_huge_logits(torch):
-    z, tz = twin(torch, np.array([[1000.0, 0.0, -1000.0], [5000.0, 5001.0, 4999.0]]))
-    expected = torch.nn.functional.cross_entropy(tz, torch.tensor([1, 0]))
-    assert_matches(expected, cross_entropy(z, [1, 0]), [(z, tz)])
+    check(
+        torch,
+        lambda z: cross_entropy(z, [1, 0]),
+        lambda tz: torch.nn.functional.cross_entropy(tz, torch.tensor([1, 0])),
+        [np.array([[1000.0, 0.0, -1000.0], [5000.0, 5001.0, 4999.0]])],
+        "cross_entropy of huge logits",
+    )
 
 
 def test_l2_penalty_matches_torch_and_is_one_node(torch):
     model = Sequential(Linear(3, 4, rng=0), ReLU(), Linear(4, 2, rng=1))
-    twins = [torch.tensor(p.data, requires_grad=True) for p in model.parameters()]
-    penalty = l2_penalty(model.parameters())
+    penalty = check(
+        torch,
+        lambda *params: l2_penalty(list(params)),
+        lambda *params: sum((t * t).sum() for t in params),
+        model.parameters(),
+        "l2_penalty",
+    )
     assert penalty._op == "sumsq" and penalty._prev == tuple(model.parameters())
-    assert_matches(sum((t * t).sum() for t in twins), penalty, zip(model.parameters(), twins))
 
 
 def test_loss_errors_are_clear():
@@ -225,26 +257,6 @@ def test_loss_errors_are_clear():
 
 
 # -- optimizers on Tensor models -------------------------------------------------------------------
-def load_into_torch(torch, model, twin_model):
-    """Copy a chainrule Sequential's weights into a torch Sequential (torch stores weight transposed)."""
-    ours = [m for m in model if isinstance(m, Linear)]
-    theirs = [m for m in twin_model if isinstance(m, torch.nn.Linear)]
-    with torch.no_grad():
-        for mine, other in zip(ours, theirs):
-            other.weight.copy_(torch.tensor(mine.weight.data.T))
-            other.bias.copy_(torch.tensor(mine.bias.data))
-
-
-def in_our_layout(twin_model, what: str):
-    """The torch model's parameters (``what='data'``) or their gradients (``'grad'``) as arrays in chainrule's
-    order and layout: each Linear's weight as (nin, nout) (torch stores (nout, nin)), then its bias."""
-    arrays = []
-    for m in twin_model:
-        if hasattr(m, "weight"):
-            arrays += [getattr(m.weight, what).detach().numpy().T, getattr(m.bias, what).detach().numpy()]
-    return arrays
-
-
 @pytest.mark.parametrize(
     "make, make_torch",
     [
@@ -264,9 +276,8 @@ def in_our_layout(twin_model, what: str):
 )
 def test_optimizers_train_tensor_models_like_torch_optim(torch, make, make_torch):
     model = Sequential(Linear(3, 5, rng=0), Tanh(), Linear(5, 2, rng=1))
-    twin_model = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
-    load_into_torch(torch, model, twin_model)
-    optimizer, torch_optimizer = make(model.parameters()), make_torch(torch, list(twin_model.parameters()))
+    twin = TorchTwin(torch, model, ["tanh", "linear"])
+    optimizer, torch_optimizer = make(model.parameters()), make_torch(torch, twin.params)
     x = RNG.standard_normal((8, 3))
     targets = np.array([0, 1, 1, 0, 1, 0, 0, 1])
     losses = []
@@ -276,14 +287,33 @@ def test_optimizers_train_tensor_models_like_torch_optim(torch, make, make_torch
         loss.backward()
         optimizer.step()
         torch_optimizer.zero_grad()
-        expected = torch.nn.functional.cross_entropy(twin_model(torch.tensor(x)), torch.tensor(targets))
+        expected = torch.nn.functional.cross_entropy(twin(x), torch.tensor(targets))
         expected.backward()
         torch_optimizer.step()
-        assert loss.item() == pytest.approx(expected.item(), rel=TOL)
+        assert_close(loss.item(), expected, rtol=TOL, what="loss")
         losses.append(loss.item())
-    for mine, reference in zip(model.parameters(), in_our_layout(twin_model, "data")):
-        np.testing.assert_allclose(mine.data, reference, rtol=TOL, atol=1e-13)
+    for i, (mine, reference) in enumerate(zip(model.parameters(), twin.params)):
+        assert_close(mine.data, reference, rtol=TOL, atol=1e-13, what=f"parameter {i}")
     assert losses[-1] < losses[0]
+
+
+def test_sgd_momentum_with_gradients_accumulating_like_torch(torch):
+    # No zero_grad between steps: each backward() adds into .grad, in both libraries. The momentum
+    # buffer must be a copy of the first gradient, not the gradient array that backward() then adds into.
+    model = Sequential(Linear(3, 5, rng=3), Tanh(), Linear(5, 2, rng=4))
+    twin = TorchTwin(torch, model, ["tanh", "linear"])
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    torch_optimizer = torch.optim.SGD(twin.params, lr=0.1, momentum=0.9)
+    x = RNG.standard_normal((6, 3))
+    targets = np.array([0, 1, 1, 0, 1, 0])
+    for step in range(3):
+        cross_entropy(model(Tensor(x)), targets).backward()
+        optimizer.step()
+        torch.nn.functional.cross_entropy(twin(x), torch.tensor(targets)).backward()
+        torch_optimizer.step()
+        for i, (mine, reference) in enumerate(zip(model.parameters(), twin.params)):
+            assert_close(mine.grad, reference.grad, rtol=0.0, atol=1e-10, what=f"step {step}: grad {i}")
+            assert_close(mine.data, reference, rtol=0.0, atol=1e-10, what=f"step {step}: parameter {i}")
 
 
 def two_moons(n: int, seed: int):

@@ -6,7 +6,7 @@ import struct
 
 import numpy as np
 import pytest
-from conftest import require
+from dependencies import require
 
 from chainrule.viz import plots
 
