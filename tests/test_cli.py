@@ -1,13 +1,16 @@
 """The command line: the notes' loop, the demos, real data, the graph page, and one-line errors."""
 
 import os
+import random
 import re
 import subprocess
 import sys
 
 import pytest
+from oracle import TorchTwin, assert_close, notes_training_in_torch
 
-from chainrule import cli, training
+from chainrule import cli
+from chainrule.nn import MLP
 
 
 def run_cli(capsys, *argv):
@@ -16,16 +19,20 @@ def run_cli(capsys, *argv):
     return status, captured.out, captured.err
 
 
-def test_lecture_prints_k_and_loss_for_each_step_then_predictions(capsys):
+def test_lecture_prints_k_and_loss_for_each_step_then_predictions(capsys, torch):
     status, out, _ = run_cli(capsys, "lecture", "--seed", "3")
     assert status == 0
     lines = out.strip().splitlines()
     steps = [line.split() for line in lines[:20]]
     assert [int(k) for k, _ in steps] == list(range(20))
     losses = [float(loss) for _, loss in steps]
-    # the same loop, run here from the same seed, gives the same numbers
-    expected = training.lecture(steps=20, lr=0.05, seed=3, log=lambda line: None).history["loss"]
-    assert losses == pytest.approx(expected, rel=1e-12)
+    # The notes' network from the same seed, trained by the notes' loop in torch, loses the same amounts.
+    random.seed(3)
+    twin = TorchTwin(torch, MLP(3, [4, 4, 1]), ["tanh", "tanh", "tanh"])
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    expected = notes_training_in_torch(torch, twin, xs, ys, steps=20, lr=0.05)
+    assert_close(losses, expected, rtol=1e-9, what="lecture losses vs torch")
     assert losses[-1] < losses[0]
     assert lines[20].startswith("predictions:")
 
