@@ -42,7 +42,7 @@ def assert_close(ours: Any, expected: Any, rtol: float, atol: float = 0.0, what:
         worst = np.unravel_index(np.argmax(np.where(close, -1.0, np.nan_to_num(error, nan=np.inf))), got.shape)
         raise AssertionError(
             f"{what}: {int((~close).sum())} of {close.size} entries differ beyond rtol={rtol}, atol={atol}; "
-            f"at index {tuple(int(i) for i in worst)}: chainrule {got[worst]!r}, expected {want[worst]!r}"
+            f"at index {tuple(int(i) for i in worst)}: chainrule {float(got[worst])!r}, expected {float(want[worst])!r}"
         )
 
 
