@@ -1,0 +1,67 @@
+"""The scalar engine is plain Python: it imports and trains with the standard library alone."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys
+
+    class NoThirdParty:
+        # Refuse every package that is not part of the standard library (or chainrule itself).
+        blocked = ("numpy", "tqdm", "sklearn", "matplotlib", "graphviz", "torch", "selenium")
+
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in self.blocked:
+                raise ImportError(f"{name} is blocked in this test")
+            return None
+
+    sys.meta_path.insert(0, NoThirdParty())
+
+    import random
+    import chainrule, chainrule.nn, chainrule.losses, chainrule.optim
+    from chainrule import Value, gradcheck, numerical_derivative
+    from chainrule.nn import MLP
+    from chainrule.losses import mse
+    from chainrule.optim import SGD
+
+    random.seed(0)
+    model = MLP(3, [4, 4, 1])
+    optimizer = SGD(model.parameters(), lr=0.05)
+    xs = [[2, 3, -1], [3, -1, 0.5], [0.5, 1, 1], [1, 1, -1]]
+    ys = [1, -1, -1, 1]
+    first = None
+    for _ in range(20):
+        loss = mse([model(x) for x in xs], ys)
+        first = first if first is not None else loss.data
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.data < first / 5, (first, loss.data)
+    assert gradcheck(lambda a, b: (a * b).tanh(), [Value(0.3), Value(-1.2)])
+    assert abs(numerical_derivative(lambda x: 3 * x**2 - 4 * x + 5, 3.0) - 14.0) < 1e-6
+    leaked = sorted(name for name in sys.modules if name.split(".")[0] in NoThirdParty.blocked)
+    assert not leaked, leaked
+    print("ok", first, loss.data)
+    """
+)
+
+
+def test_scalar_engine_needs_only_the_standard_library():
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok ")
+
+
+def test_numpy_is_loaded_only_when_a_tensor_is_asked_for():
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    code = (
+        "import sys, chainrule; assert 'numpy' not in sys.modules; "
+        "chainrule.Tensor; assert 'numpy' in sys.modules; print('ok')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
