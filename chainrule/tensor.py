@@ -181,6 +181,10 @@ class Tensor(Node):
     ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data`` (a number, nested list or ndarray)
     into a float64 array (or ``dtype``, e.g. ``np.float32``). ``grad`` is None until a ``backward()``
     reaches it, then an ndarray of the same shape and dtype.
+
+    A new operation can be written the notes' way: ``out = Tensor(data, _children=(a, b), _op='f')``,
+    then ``out._backward = closure``, where the closure adds each operand's share of ``out.grad`` with
+    ``a._accumulate(share)`` (which also undoes broadcasting).
     """
 
     __slots__ = (
