@@ -5,8 +5,17 @@ variable is set: there a missing torch fails the run, so a skipped oracle can ne
 (see ``dependencies.py``).
 """
 
+import os
+
 import pytest
 from dependencies import require, require_program
+from hypothesis import settings
+
+# Under CI, Hypothesis draws the same examples on every run, so a green run stays green; locally it
+# keeps exploring new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
