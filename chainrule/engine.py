@@ -74,7 +74,7 @@ class Value(Node):
         self._op = _op
         # A tuple in operand order (the notes use a set): the traversal order, and so the order in
         # which floating-point gradients are added up, is the same on every run.
-        self._prev = tuple(_children)
+        self._prev = _children if type(_children) is tuple else tuple(_children)
         # d(self)/d(child) for each child in _prev: the operation's derivative rule, already evaluated.
         self._local_grads = _local_grads
         self._custom_backward = None
@@ -189,27 +189,44 @@ class Value(Node):
         return Value(math.log(x), (self,), "log", _local_grads=(1.0 / x,))
 
     def tanh(self) -> Value:
-        t = math.tanh(self.data)
-        # d(tanh x)/dx = 1 - tanh(x)**2
-        return Value(t, (self,), "tanh", _local_grads=(1.0 - t * t,))
+        t, slope = _tanh(self.data)
+        return Value(t, (self,), "tanh", _local_grads=(slope,))
 
     def relu(self) -> Value:
-        x = self.data
-        # d(relu x)/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch)
-        if x > 0.0:
-            return Value(x, (self,), "ReLU", _local_grads=(1.0,))
-        return Value(0.0, (self,), "ReLU", _local_grads=(0.0,))
+        out, slope = _relu(self.data)
+        return Value(out, (self,), "ReLU", _local_grads=(slope,))
 
     def sigmoid(self) -> Value:
-        x = self.data
-        # Written so that exp never overflows: for negative x, use e**x / (1 + e**x).
-        if x >= 0.0:
-            s = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            s = e / (1.0 + e)
-        # d(sigmoid x)/dx = sigmoid(x) * (1 - sigmoid(x))
-        return Value(s, (self,), "sigmoid", _local_grads=(s * (1.0 - s),))
+        s, slope = _sigmoid(self.data)
+        return Value(s, (self,), "sigmoid", _local_grads=(slope,))
+
+
+# -- activations: each returns f(x) and its slope f'(x), for Value's methods and for neurons -------
+def _tanh(x: float) -> tuple[float, float]:
+    t = math.tanh(x)
+    return t, 1.0 - t * t  # d(tanh x)/dx = 1 - tanh(x)**2
+
+
+def _relu(x: float) -> tuple[float, float]:
+    # d(relu x)/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch)
+    return (x, 1.0) if x > 0.0 else (0.0, 0.0)
+
+
+def _sigmoid(x: float) -> tuple[float, float]:
+    # Written so that exp never overflows: for negative x, use e**x / (1 + e**x).
+    if x >= 0.0:
+        s = 1.0 / (1.0 + math.exp(-x))
+    else:
+        e = math.exp(x)
+        s = e / (1.0 + e)
+    return s, s * (1.0 - s)  # d(sigmoid x)/dx = sigmoid(x) * (1 - sigmoid(x))
+
+
+def _linear(x: float) -> tuple[float, float]:
+    return x, 1.0
+
+
+ACTIVATIONS = {"tanh": _tanh, "relu": _relu, "sigmoid": _sigmoid, "linear": _linear}
 
 
 def _power_slope(x: float, n: float) -> float:
@@ -266,25 +283,39 @@ class Inputs:
         return len(self.data)
 
 
-def weighted_sum(weights: Sequence[Value], inputs: Inputs | Iterable[Value | Number], bias: Value) -> Value:
-    """``bias + w0*x0 + w1*x1 + ...`` as one node: the notes' ``sum((wi*xi ...), self.b)``, fused.
+def weighted_sum(
+    weights: Sequence[Value], inputs: Inputs | Iterable[Value | Number], bias: Value, activation: str = "linear"
+) -> Value:
+    """``f(bias + w0*x0 + w1*x1 + ...)`` as one node: a whole neuron of the notes, fused.
 
-    The notes build this sum from 2n + 1 nodes (n products, n additions); here it is one node with
-    ``_prev = (w0, ..., wn-1, x0, ..., xn-1, b)`` (inputs that are plain numbers are not in the graph)
-    and local derivatives d/dwi = xi, d/dxi = wi, d/db = 1. The additions happen in the notes' order
-    (bias first, then each product, left to right), so the result is the same float.
+    The notes build a neuron from 2n + 2 nodes: n products, n additions
+    (``act = sum((wi*xi ...), self.b)``) and ``out = act.tanh()``. Here it is one node with
+    ``_prev = (w0, ..., wn-1, x0, ..., xn-1, b)`` (inputs that are plain numbers are not in the graph).
+    Its local derivatives are the chain rule worked out inside the neuron: d out/dwi = f'(act) * xi,
+    d out/dxi = f'(act) * wi, d out/db = f'(act). The lecture makes the point: how big an operation
+    is, is up to you, as long as you know its local derivative. ``activation`` is ``'linear'`` (f is
+    the identity, op ``wsum``), ``'tanh'``, ``'relu'`` or ``'sigmoid'``. The additions happen in the
+    notes' order (bias first, then each product, left to right), so ``act`` is the same float.
     """
     if not isinstance(inputs, Inputs):
         inputs = Inputs(inputs)
     x_data = inputs.data
     if len(weights) != len(x_data):
         raise ValueError(f"weighted_sum: {len(weights)} weights but {len(x_data)} inputs")
+    try:
+        activate = ACTIVATIONS[activation]
+    except KeyError:
+        names = ", ".join(ACTIVATIONS)
+        raise ValueError(f"weighted_sum: activation must be one of {names}; got {activation!r}") from None
     w_data = [w.data for w in weights]
-    total = sum(map(_mul, w_data, x_data), bias.data)
-    # d/dx only for the inputs that are Values: all of them, or those at value_positions
+    out, slope = activate(sum(map(_mul, w_data, x_data), bias.data))
+    # d act/dx only for the inputs that are Values: all of them, or those at value_positions
     w_for_values = w_data if inputs.value_positions is None else [w_data[i] for i in inputs.value_positions]
-    children = (*weights, *inputs.values, bias)
-    return Value(total, children, "wsum", _local_grads=(*x_data, *w_for_values, 1.0))
+    local_grads = (*x_data, *w_for_values, 1.0)  # d act/dw, d act/dx, d act/db
+    if slope != 1.0:
+        local_grads = tuple([slope * d for d in local_grads])  # times d out/d act: the chain rule
+    op = "wsum" if activation == "linear" else f"{activation}(wsum)"
+    return Value(out, (*weights, *inputs.values, bias), op, _local_grads=local_grads)
 
 
 def sum_of_squares(values: Iterable[Value], weight: float = 1.0) -> Value:

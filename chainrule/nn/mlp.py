@@ -7,10 +7,11 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from chainrule.engine import ACTIVATIONS as ENGINE_ACTIVATIONS
 from chainrule.engine import Inputs, Value, weighted_sum
 from chainrule.nn.module import Module, check_size
 
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+ACTIVATIONS = tuple(ENGINE_ACTIVATIONS)  # "tanh", "relu", "sigmoid", "linear"
 
 
 def _check_activation(activation: str, where: str) -> str:
@@ -25,7 +26,7 @@ def _as_sequence(x) -> Sequence:
 
 
 class Neuron(Module):
-    """``act = w0*x0 + w1*x1 + ... + b``, then an activation (tanh as in the notes)."""
+    """``act = w0*x0 + w1*x1 + ... + b``, then an activation (tanh as in the notes), as one graph node."""
 
     def __init__(self, nin: int, activation: str = "tanh", rng: random.Random | None = None):
         nin = check_size(nin, "nin (number of inputs)", "Neuron")
@@ -41,16 +42,10 @@ class Neuron(Module):
             x = Inputs(_as_sequence(x))
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
-        # The notes write `sum((wi*xi for wi, xi in zip(self.w, x)), self.b)`: 2n + 1 nodes.
-        # weighted_sum is the same sum, in the same order, as one node (see engine.py).
-        act = weighted_sum(self.w, x, self.b)
-        if self.activation == "tanh":
-            return act.tanh()
-        if self.activation == "relu":
-            return act.relu()
-        if self.activation == "sigmoid":
-            return act.sigmoid()
-        return act
+        # The notes write `act = sum((wi*xi for wi, xi in zip(self.w, x)), self.b)` (2n + 1 nodes)
+        # and `out = act.tanh()`. weighted_sum is the same neuron, in the same order, as one node
+        # whose local derivatives carry the activation's slope (see engine.py).
+        return weighted_sum(self.w, x, self.b, self.activation)
 
     def parameters(self) -> list:
         return self.w + [self.b]
