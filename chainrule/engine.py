@@ -288,7 +288,7 @@ def weighted_sum(
 ) -> Value:
     """``f(bias + w0*x0 + w1*x1 + ...)`` as one node: a whole neuron of the notes, fused.
 
-    The notes build a neuron from 2n + 2 nodes: n products, n additions
+    The notes build a neuron from 2n + 1 nodes: n products, n additions
     (``act = sum((wi*xi ...), self.b)``) and ``out = act.tanh()``. Here it is one node with
     ``_prev = (w0, ..., wn-1, x0, ..., xn-1, b)`` (inputs that are plain numbers are not in the graph).
     Its local derivatives are the chain rule worked out inside the neuron: d out/dwi = f'(act) * xi,

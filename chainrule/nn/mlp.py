@@ -42,7 +42,7 @@ class Neuron(Module):
             x = Inputs(_as_sequence(x))
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
-        # The notes write `act = sum((wi*xi for wi, xi in zip(self.w, x)), self.b)` (2n + 1 nodes)
+        # The notes write `act = sum((wi*xi for wi, xi in zip(self.w, x)), self.b)` (2n nodes)
         # and `out = act.tanh()`. weighted_sum is the same neuron, in the same order, as one node
         # whose local derivatives carry the activation's slope (see engine.py).
         return weighted_sum(self.w, x, self.b, self.activation)
