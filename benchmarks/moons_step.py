@@ -4,15 +4,16 @@
     python benchmarks/moons_step.py --quick    # a tiny run, so CI notices if this script rots
 
 Every system starts from the same weights (micrograd's, drawn with ``random.seed(1337)``) and trains
-on the same 100 points: forward, hinge loss + 1e-4 L2, backward, SGD at ``1 - 0.9 k / 100``. The
-systems take turns in rotating order (micrograd 7 turns of 3 steps, chainrule's Value engine 15 of
-10, the array systems 60 of 20). A full ``gc.collect()`` before each turn is not timed, so no system
-pays for another's garbage. micrograd's graphs are reference cycles that only the cyclic collector
-frees, so its turns end with a timed collection, less what a collection with nothing to free costs:
-it pays for its own garbage. The other systems' graphs are freed by reference counting as they go.
-PyTorch is measured twice: as people write it (``nn.Sequential``, ``torch.optim.SGD``) and on bare
-tensors with a hand-written update. Reported: the median time per step, peak memory of one step
-(tracemalloc), and the largest relative difference between its loss and micrograd's over all steps.
+on the same 100 points: forward, hinge loss + 1e-4 L2, backward, SGD at ``1 - 0.9 k / 100``. Each
+system runs in a fresh process of its own that imports only what it uses, and the systems take turns
+in rotating order, one at a time (micrograd 7 turns of 3 steps, chainrule's Value engine 15 of 10,
+the array systems 60 of 20). A full ``gc.collect()`` before each turn is not timed. micrograd's
+graphs are reference cycles that only the cyclic collector frees, so its turns end with a timed
+collection, less what a collection with nothing to free costs: it pays for its own garbage. The other
+systems' graphs are freed by reference counting as they go. PyTorch is measured twice: as people
+write it (``nn.Sequential``, ``torch.optim.SGD``) and on bare tensors with a hand-written update.
+Reported: the median time per step, peak memory of one step (tracemalloc), and the largest relative
+difference between its loss and micrograd's over all steps.
 
 Installs nothing; needs ``pip install micrograd==0.1.0 torch==2.13.0 scikit-learn``.
 """
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.metadata
+import multiprocessing
 import os
 import platform
 import random
@@ -263,21 +266,55 @@ def micrograd_initial_weights():
 
 # -- measuring --------------------------------------------------------------------------------------
 def measure(names, scale: float, n_samples: int):
-    """Time every system in rounds: each round, every system that still has turns left takes one."""
+    """Time every system in rounds: each round, every system that still has turns left takes one.
+
+    Each system lives in a process of its own (started fresh, importing only what it uses), as it
+    would for someone using it: no system's objects weigh on another's garbage collector. The
+    processes take turns; only one runs at a time.
+    """
     X, y = moons(n_samples=n_samples, noise=0.1, seed=SEED)
     layers = micrograd_initial_weights()
-    systems = [SYSTEMS[name](layers, X, y) for name in names]
-    times = {s.name: [] for s in systems}
-    losses = {s.name: [] for s in systems}
-    rounds = max(max(1, round(s.turns * scale)) for s in systems)
-    for r in range(rounds):
-        # rotate who goes first, so no system always runs on a cold (or warm) machine
-        order = systems[r % len(systems) :] + systems[: r % len(systems)]
-        for system in order:
-            if r >= max(1, round(system.turns * scale)):
-                continue
-            done = losses[system.name]
-            gc.collect()  # not timed: no system pays for another's garbage
+    context = multiprocessing.get_context("spawn")
+    workers = []
+    for name in names:
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_serve, args=(name, layers, X, y, theirs), daemon=True)
+        process.start()
+        workers.append((ours.recv(), ours, process))  # (name, turns, block) once it is ready
+    try:
+        times = {info[0]: [] for info, _, _ in workers}
+        losses = {info[0]: [] for info, _, _ in workers}
+        rounds = max(max(1, round(info[1] * scale)) for info, _, _ in workers)
+        for r in range(rounds):
+            # rotate who goes first, so no system always runs on a cold (or warm) machine
+            order = workers[r % len(workers) :] + workers[: r % len(workers)]
+            for (name, turns, _), connection, _ in order:
+                if r < max(1, round(turns * scale)):
+                    connection.send("turn")
+                    seconds_per_step, turn_losses = connection.recv()
+                    times[name].append(seconds_per_step)
+                    losses[name].extend(turn_losses)
+        peaks = {}
+        for (name, _, _), connection, _ in workers:
+            connection.send("peak")
+            peaks[name] = connection.recv()
+    finally:
+        for _, connection, process in workers:
+            connection.send("stop")
+            process.join(timeout=30)
+    return [info for info, _, _ in workers], times, losses, peaks
+
+
+def _serve(name: str, layers, X, y, connection) -> None:
+    """A system's process: takes a timed turn, or measures its peak memory, when the parent asks."""
+    system = SYSTEMS[name](layers, X, y)
+    connection.send((system.name, system.turns, system.block))
+    done = []
+    while True:
+        command = connection.recv()
+        if command == "turn":
+            first = len(done)
+            gc.collect()  # not timed: what the setup left behind is no part of a step
             # A system whose graphs are reference cycles pays for freeing them: its turn ends with a
             # timed full collection, less what a collection with nothing to free costs.
             baseline = _collect_seconds() if system.leaves_cycles else 0.0
@@ -286,16 +323,15 @@ def measure(names, scale: float, n_samples: int):
                 done.append(system.step(len(done)))
             if system.leaves_cycles:
                 gc.collect()
-            times[system.name].append((time.perf_counter() - start - baseline) / system.block)
-
-    peaks = {}
-    for system in systems:  # peak memory of one more step, measured apart from the timings
-        gc.collect()
-        tracemalloc.start()
-        system.step(len(losses[system.name]))
-        peaks[system.name] = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return systems, times, losses, peaks
+            connection.send(((time.perf_counter() - start - baseline) / system.block, done[first:]))
+        elif command == "peak":  # peak memory of one more step, measured apart from the timings
+            gc.collect()
+            tracemalloc.start()
+            system.step(len(done))
+            connection.send(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        else:
+            return
 
 
 def _collect_seconds() -> float:
@@ -332,17 +368,16 @@ def main(argv=None) -> int:
 
     print(
         f"moons demo step: {args.samples} points, MLP(2, [16, 16, 1]), hinge + L2, SGD; median time per step over "
-        "timed turns (" + ", ".join(f"{s.name} {len(times[s.name])} x {s.block}" for s in systems) + " steps)"
+        "timed turns (" + ", ".join(f"{name} {len(times[name])} x {block}" for name, _, block in systems) + " steps)"
     )
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}"]
     if any(name.startswith("torch") for name in names):
-        versions.append(f"torch {__import__('torch').__version__} (1 thread)")
+        versions.append(f"torch {importlib.metadata.version('torch')} (1 thread)")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; " + ", ".join(versions))
     print()
     print("| system | ms / step | vs micrograd | vs PyTorch (nn + optim) | peak memory of a step | loss vs micrograd |")
     print("|---|---:|---:|---:|---:|---:|")
-    for system in systems:
-        name = system.name
+    for name, _, _ in systems:
         ms = medians[name] * 1e3
         vs_micrograd = f"{medians[reference] / medians[name]:.1f}x" if reference else "-"
         vs_torch = f"{medians[torch_name] / medians[name]:.2f}x" if torch_name else "-"
