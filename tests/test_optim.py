@@ -22,6 +22,20 @@ def objective(params):
     return (x - 1.5) ** 2 + 3 * (y + 0.5) ** 2 + (x * y).tanh() + (z * z + 1).log() + 0.1 * z**4
 
 
+def train_side_by_side(params, optimizer, t_params, t_optimizer) -> None:
+    """``STEPS`` steps on ``objective`` with both optimizers; after each, the parameters agree to 1e-10."""
+    for _ in range(STEPS):
+        optimizer.zero_grad()
+        objective(params).backward()
+        optimizer.step()
+
+        t_optimizer.zero_grad()
+        objective(t_params).backward()
+        t_optimizer.step()
+
+        assert_close([p.data for p in params], [t.item() for t in t_params], rtol=0.0, atol=1e-10, what="parameters")
+
+
 CONFIGS = [
     (SGD, "SGD", {"lr": 0.05}),
     (SGD, "SGD", {"lr": 0.05, "momentum": 0.9}),
@@ -40,19 +54,7 @@ def test_optimizer_follows_torch(torch, ours, theirs, options):
     start = [0.3, -1.2, 2.0]
     params = [Value(x) for x in start]
     t_params = [torch.tensor(x, requires_grad=True) for x in start]
-    optimizer = ours(params, **options)
-    t_optimizer = getattr(torch.optim, theirs)(t_params, **options)
-
-    for _ in range(STEPS):
-        optimizer.zero_grad()
-        objective(params).backward()
-        optimizer.step()
-
-        t_optimizer.zero_grad()
-        objective(t_params).backward()
-        t_optimizer.step()
-
-        assert_close([p.data for p in params], [t.item() for t in t_params], rtol=0.0, atol=1e-10, what="parameters")
+    train_side_by_side(params, ours(params, **options), t_params, getattr(torch.optim, theirs)(t_params, **options))
     # the parameters moved, and downhill
     assert [p.data for p in params] != start
     assert objective(params).data < objective([Value(x) for x in start]).data
@@ -62,15 +64,7 @@ def test_adamw_default_weight_decay_is_torchs(torch):
     start = [0.7, -0.4, 1.1]
     params = [Value(x) for x in start]
     t_params = [torch.tensor(x, requires_grad=True) for x in start]
-    optimizer, t_optimizer = AdamW(params, lr=0.1), torch.optim.AdamW(t_params, lr=0.1)
-    for _ in range(STEPS):
-        optimizer.zero_grad()
-        objective(params).backward()
-        optimizer.step()
-        t_optimizer.zero_grad()
-        objective(t_params).backward()
-        t_optimizer.step()
-    assert_close([p.data for p in params], [t.item() for t in t_params], rtol=0.0, atol=1e-10, what="parameters")
+    train_side_by_side(params, AdamW(params, lr=0.1), t_params, torch.optim.AdamW(t_params, lr=0.1))
 
 
 def test_training_an_mlp_with_adam_follows_torch(torch):
