@@ -49,11 +49,12 @@ def _reduce(terms: list, reduction: str) -> Value:
 def _tensor_target(targets, like, where: str):
     """Targets as a Tensor shaped like ``like`` (numbers and arrays take ``like``'s dtype), or a shape error.
 
-    A Tensor target is used as it is, so a gradient reaches it if it requires one.
+    A Tensor target is used as it is, so a gradient reaches it if it requires one; numbers and arrays
+    become a constant Tensor around the converted array (no copy: losses only read their targets).
     """
-    from chainrule.tensor import Tensor, as_float_array
+    from chainrule.tensor import _constant, as_float_array
 
-    target = targets if _is_tensor(targets) else Tensor(as_float_array(targets, where, dtype=like.data.dtype))
+    target = targets if _is_tensor(targets) else _constant(as_float_array(targets, where, dtype=like.data.dtype))
     if target.shape != like.shape:
         raise ValueError(f"{where}: predictions have shape {like.shape} but targets have shape {target.shape}")
     return target
@@ -90,11 +91,9 @@ def hinge(scores, targets, reduction: str = "mean"):
 
         if _is_tensor(targets) and targets.requires_grad:
             raise ValueError("hinge: labels are constants (-1 or +1); pass them without requires_grad")
-        from chainrule.tensor import as_float_array, hinge_loss
+        from chainrule.tensor import hinge_loss
 
-        y = targets.data if _is_tensor(targets) else as_float_array(targets, "hinge", dtype=scores.data.dtype)
-        if y.shape != scores.shape:
-            raise ValueError(f"hinge: predictions have shape {scores.shape} but targets have shape {y.shape}")
+        y = _tensor_target(targets, scores, "hinge").data
         _check_tensor_values(np.abs(y) != 1, y, "hinge", "labels must be -1 or +1")
         return hinge_loss(scores, y, mean=reduction == "mean")
     preds, targs = _pairs(scores, targets, "hinge")
