@@ -1,10 +1,11 @@
 """chainrule: backpropagation you can read, from the notes' scalar ``Value`` to NumPy ``Tensor`` s.
 
 ``Value``, ``numerical_derivative``, ``gradcheck``, ``chainrule.nn`` (Neuron, Layer, MLP),
-``chainrule.losses`` and ``chainrule.optim`` need only the standard library. ``Tensor``, ``no_grad``
+``chainrule.losses``, ``chainrule.optim`` and ``no_grad`` need only the standard library. ``Tensor``
 and ``draw_dot`` load NumPy or graphviz the first time you use them.
 """
 
+from chainrule.autodiff import is_grad_enabled, no_grad
 from chainrule.engine import Value
 from chainrule.gradcheck import GradcheckError, gradcheck, numerical_derivative
 
@@ -12,11 +13,10 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Tensor": "chainrule.tensor",
-    "no_grad": "chainrule.tensor",
     "draw_dot": "chainrule.viz.graph",
 }
 
-__all__ = ["Value", "numerical_derivative", "gradcheck", "GradcheckError", *_LAZY]
+__all__ = ["Value", "numerical_derivative", "gradcheck", "GradcheckError", "no_grad", "is_grad_enabled", *_LAZY]
 
 
 def __getattr__(name):

@@ -10,10 +10,24 @@ A node of either engine (a scalar ``Value`` or an array ``Tensor``) offers the n
 notes' topological sort), then runs each node's ``_backward`` from the output back to the inputs.
 The sort here is iterative, so a graph a million nodes deep does not hit Python's recursion limit the
 way the notes' recursive ``build_topo`` does; the order it produces is the same.
+
+The gradient rule, the same for both engines (and PyTorch's):
+
+* a **leaf** (a node made by you, with no ``_prev``: a weight, an input) *accumulates*: each
+  ``backward()`` adds into its ``grad`` until you reset it (``zero_grad()``, or the notes'
+  ``p.grad = 0.0``);
+* an **interior** node's ``grad`` is *this pass's*: ``backpropagate`` clears it before the pass, so
+  calling ``backward()`` twice through a shared subgraph never counts the first pass again.
+
+The state that changes how operations behave (whether they record the graph: ``no_grad``) is kept
+per thread, and backward passes run one at a time, so threads that share parameters add their
+gradients without losing any.
 """
 
 from __future__ import annotations
 
+import threading
+from contextlib import ContextDecorator
 from typing import Any, Callable
 
 
@@ -23,7 +37,8 @@ class Node:
     ``node._backward`` is the node's chain-rule step. An operation records its local derivatives on
     the node and ``_backward`` hands back ``node._chain_rule``, which applies them; or, the notes'
     way, you assign a closure of your own with ``out._backward = _backward`` and that one runs.
-    Subclasses define ``_chain_rule`` and a ``_custom_backward`` slot.
+    Subclasses define ``_chain_rule``, ``_accumulate`` (add into ``grad``), a ``_custom_backward``
+    slot, and ``_GRAD_BEFORE_BACKWARD``, what ``grad`` holds before anything reaches it.
     """
 
     __slots__ = ()
@@ -68,17 +83,87 @@ def topological_order(root: Any) -> list:
     return order
 
 
-def backpropagate(root: Any) -> None:
-    """Run every node's ``_backward`` from ``root`` back to the leaves (the caller seeds ``root.grad``)."""
-    for node in reversed(topological_order(root)):
-        node._backward()
+# One backward pass at a time in the whole process: two threads whose graphs share a parameter would
+# otherwise both read its grad, add, and write back, and one contribution would be lost. Re-entrant,
+# so a custom _backward may itself call backward().
+_backward_lock = threading.RLock()
+
+_SEEDED = object()
+
+
+def backpropagate(root: Any, seed: Any = _SEEDED) -> None:
+    """Run every node's ``_backward`` from ``root`` back to the leaves.
+
+    ``seed`` is d root / d root (1.0, or an array of ones). Interior nodes start the pass with no
+    gradient; a leaf root accumulates the seed like any leaf. Without ``seed`` the caller has already
+    put it into ``root.grad`` (the notes' ``o.grad = 1.0``).
+    """
+    with _backward_lock:
+        order = topological_order(root)
+        # An interior node's grad is this pass's alone: clear what an earlier pass left there, so a
+        # node that receives nothing now (a custom rule that skips it) pushes nothing stale onward.
+        for node in order:
+            if node._prev and node is not root:
+                node.grad = node._GRAD_BEFORE_BACKWARD
+        if seed is not _SEEDED:
+            if root._prev:
+                root.grad = seed
+            else:
+                root._accumulate(seed)
+        for node in reversed(order):
+            node._backward()
 
 
 def zero_grad(parameters) -> None:
     """Forget accumulated gradients: 0.0 for a scalar ``Value``, ``None`` for a ``Tensor``.
 
-    Gradients accumulate with ``+=`` (so a node used twice gets both contributions), which is why they
-    must be reset before every new ``backward()``, as the notes' training loop does with ``p.grad = 0.0``.
+    Gradients of leaves accumulate with ``+=`` (so a node used twice gets both contributions, and two
+    ``backward()`` calls add up), which is why they must be reset before every new ``backward()``, as
+    the notes' training loop does with ``p.grad = 0.0``.
     """
     for p in parameters:
-        p.grad = 0.0 if isinstance(p.grad, (int, float)) else None
+        p.grad = p._GRAD_BEFORE_BACKWARD
+
+
+# -- grad mode: whether operations record the graph, kept per thread ----------------------------------
+class _GradMode(threading.local):
+    # Class attributes are each new thread's starting values: recording on, nothing saved.
+    enabled = True
+
+    def __init__(self):
+        self.saved = []  # the modes to restore, one per no_grad block this thread is inside
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations in this thread record the graph (False inside ``no_grad``)."""
+    return _grad_mode.enabled
+
+
+class no_grad(ContextDecorator):
+    """``with no_grad():`` computes without recording the graph: every Tensor result has
+    ``requires_grad=False`` and empty ``_prev``. Use it for evaluation and for updates made by hand.
+
+    Works as ``@no_grad`` or ``@no_grad()`` on a function (recursive ones too), may be nested and
+    re-entered, and affects only the thread that runs it, as in PyTorch. (Scalar ``Value`` s always
+    record: the notes' engine has no switch.)
+    """
+
+    def __new__(cls, func: Callable | None = None):
+        self = super().__new__(cls)
+        # `@no_grad` without parentheses hands us the function itself: decorate it straight away.
+        return self(func) if func is not None else self
+
+    def __init__(self, func: Callable | None = None):
+        pass
+
+    def __enter__(self) -> None:
+        # The previous mode goes on this thread's own stack (never on self), so one no_grad object can
+        # be entered again while it is active, or from several threads at once.
+        _grad_mode.saved.append(_grad_mode.enabled)
+        _grad_mode.enabled = False
+
+    def __exit__(self, *exc) -> None:
+        _grad_mode.enabled = _grad_mode.saved.pop()

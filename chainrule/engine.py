@@ -23,12 +23,13 @@ README's tour for an example).
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterable, Sequence
 from numbers import Real
 from operator import mul as _mul
 from typing import Union
 
-from chainrule.autodiff import Node, backpropagate
+from chainrule.autodiff import Node, backpropagate, topological_order
 
 Number = Union[int, float]
 
@@ -40,11 +41,21 @@ def _as_float(data, where: str = "Value") -> float:
     # numbers.Real covers int, bool, fractions and NumPy's float64/int64 scalars that scikit-learn
     # hands out; str, None, lists and complex numbers are not real numbers.
     if isinstance(data, Real):
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:
+            raise OverflowError(
+                f"{where}: {_short_number(data)} is too large for a float (the largest is about 1.8e308)"
+            ) from None
     raise TypeError(
         f"{where}: expected a real number (int or float), got {type(data).__name__} {data!r}; "
         "convert it first, e.g. float(x) or Value(float(x))"
     )
+
+
+def _short_number(x) -> str:
+    text = repr(x)
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-8:]} ({len(text)} digits)"
 
 
 def _describe(v: Value) -> str:
@@ -57,6 +68,8 @@ class Value(Node):
     ``Value(data, _children=(), _op='', label='')`` as in the notes. ``data`` is stored as a float;
     ``grad`` starts at 0.0 and is filled in by ``backward()`` on some later result.
     """
+
+    _GRAD_BEFORE_BACKWARD = 0.0  # what backward() resets an interior node's grad to (see autodiff.py)
 
     __slots__ = ("data", "grad", "label", "_op", "_prev", "_local_grads", "_custom_backward", "__weakref__")
 
@@ -86,18 +99,45 @@ class Value(Node):
             # += and not =: a Value used twice (a + a, b * b) receives both contributions.
             child.grad += local * grad
 
-    def backward(self) -> None:
+    def _accumulate(self, g: float) -> None:
+        self.grad += g
+
+    def backward(self, grad: Number = 1.0) -> None:
         """Fill in ``grad`` for every Value this one was computed from: d self / d that value.
 
-        Seeds ``self.grad = 1.0`` (d self / d self), sorts the graph topologically and runs each
-        node's ``_backward`` from here back to the leaves. Gradients accumulate: reset them to 0.0
-        (``model.zero_grad()``) before calling ``backward()`` again on a new result.
+        Seeds ``self.grad = 1.0`` (d self / d self; ``grad`` to start from another number), sorts the
+        graph topologically and runs each node's ``_backward`` from here back to the leaves. Leaves
+        (Values you made, such as weights) accumulate: reset them to 0.0 (``model.zero_grad()``)
+        before calling ``backward()`` again on a new result. The ``grad`` of a Value computed from
+        others holds only this call's gradient.
         """
-        self.grad = 1.0
-        backpropagate(self)
+        backpropagate(self, grad if type(grad) is float else _as_float(grad, "backward (grad)"))
 
     def zero_grad(self) -> None:
         self.grad = 0.0
+
+    # -- copy and pickle, for graphs of any depth --------------------------------------------------
+    def __reduce_ex__(self, protocol):
+        """Pickle (and ``copy.deepcopy``) a Value with its whole graph, a million nodes deep or more.
+
+        Done field by field, pickle would reach a leaf through one nested call per level and stop at
+        Python's recursion limit. So a Value first hands over the nodes it depends on in topological
+        order: each of them arrives after its own ``_prev``, which pickle has then already seen and
+        only refers to. Identity is kept: a node shared by two results, or by a model and a loss
+        pickled together, is one node after loading.
+        """
+        if self._custom_backward is not None:
+            raise TypeError(
+                f"Value (op {self._op!r}) has a custom _backward closure; closures refer to the original nodes "
+                "and cannot be copied or pickled. Copy the numbers instead (Value(v.data))"
+            )
+        fields = (self.data, self.grad, self.label, self._op, self._prev, tuple(self._local_grads))
+        if self._prev and self not in _arriving_in_order:
+            earlier = topological_order(self)[:-1]
+            _arriving_in_order.update(node for node in earlier if node._prev)
+            return _rebuild_value, (earlier, fields)
+        _arriving_in_order.discard(self)
+        return _rebuild_value, ((), fields)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -201,6 +241,20 @@ class Value(Node):
         return Value(s, (self,), "sigmoid", _local_grads=(slope,))
 
 
+# Interior nodes that an earlier node's pickling has put ahead of themselves (see Value.__reduce_ex__):
+# they pickle as their fields alone. Weak, so a pickle that fails halfway holds nothing alive.
+_arriving_in_order: weakref.WeakSet = weakref.WeakSet()
+
+
+def _rebuild_value(earlier: Sequence[Value], fields: tuple) -> Value:
+    """Unpickle a Value. ``earlier`` (its graph, pickled first so that it arrives first) has been rebuilt
+    by now and is only there for the order."""
+    data, grad, label, op, prev, local_grads = fields
+    v = Value(data, prev, op, label, local_grads)
+    v.grad = grad
+    return v
+
+
 # -- activations: each returns f(x) and its slope f'(x), for Value's methods and for neurons -------
 def _tanh(x: float) -> tuple[float, float]:
     t = math.tanh(x)
@@ -208,8 +262,11 @@ def _tanh(x: float) -> tuple[float, float]:
 
 
 def _relu(x: float) -> tuple[float, float]:
-    # d(relu x)/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch)
-    return (x, 1.0) if x > 0.0 else (0.0, 0.0)
+    # d(relu x)/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch). NaN stays NaN, and passes its
+    # gradient on, as PyTorch's relu does (it zeroes the gradient only where the result is <= 0).
+    if x > 0.0:
+        return x, 1.0
+    return (0.0, 0.0) if x <= 0.0 else (x, 1.0)
 
 
 def _sigmoid(x: float) -> tuple[float, float]:

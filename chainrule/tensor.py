@@ -23,7 +23,13 @@ The rules that keep the bookkeeping in one place:
 * leaves (tensors you made, with ``requires_grad=True``) accumulate ``grad`` across ``backward()``
   calls, as in the notes and PyTorch; reset them with ``zero_grad``. An interior node's ``grad`` holds
   only the gradient of the latest ``backward()`` through it, so two losses sharing a subgraph can be
-  back-propagated one after the other and the leaves still get the sum.
+  back-propagated one after the other and the leaves still get the sum (the rule of both engines,
+  ``chainrule/autodiff.py``);
+* backward uses the numbers the forward pass saw. An operation keeps its operands' arrays for its
+  vector-Jacobian products, so once a tensor has been used, reading ``t.data`` hands you a fresh copy
+  to change (copy on write): ``t.data += 1`` or ``t.data[0] = 5`` between forward and backward changes
+  the tensor for later operations and leaves the recorded graph as it was. Arrays given as operands
+  (``t * mask``) and index arrays are copied for the same reason.
 
 Numbers and arrays used as operands (``2 - t``, ``t * mask``) become constant tensors of ``t`` 's dtype
 and sit in ``_prev`` in operand order, like ``Value(other)`` in the scalar engine. NaN and infinity
@@ -36,19 +42,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from contextlib import ContextDecorator
 from typing import Callable
 
 import numpy as np
 
-from chainrule.autodiff import Node, backpropagate
+from chainrule.autodiff import Node, _grad_mode, backpropagate, no_grad
+
+__all__ = ["Tensor", "no_grad", "unbroadcast", "linear", "sum_of_squares", "hinge_loss", "as_float_array"]
 
 Vjp = Callable[[np.ndarray], np.ndarray]
-
-# Whether operations record the graph (False inside ``with no_grad():``).
-_grad_enabled = True
-# Counts backward() calls, so that an interior node can tell this call's gradient from an old one.
-_pass_id = 0
 
 _new = object.__new__
 
@@ -75,7 +77,7 @@ def as_float_array(x, where: str, dtype=None) -> np.ndarray:
     """
     dt = _float_dtype(dtype, where)
     if isinstance(x, Tensor):
-        x = x.data
+        x = x._data
     try:
         arr = np.asarray(x)
     except ValueError as err:
@@ -102,7 +104,12 @@ def _normalize_axes(axis, ndim: int, where: str) -> tuple[int, ...] | None:
     """``axis`` (None, an int or a tuple of ints) as a tuple of non-negative axes, or an error."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{where}: axis must be an int or a tuple of ints, got {_short(axis)}")
     normalized = []
     for a in axes:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
@@ -135,6 +142,12 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
+    if extra < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[extra:])):
+        # Summing would hide a rule that returned the wrong shape: say so instead.
+        raise ValueError(
+            f"backward: a gradient of shape {grad.shape} cannot belong to a tensor of shape {shape} (it is not "
+            "that shape broadcast); a custom _backward must pass each operand a gradient of its own shape"
+        )
     axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
     return np.add.reduce(grad, axis=axes).reshape(shape) if axes else grad.reshape(shape)
 
@@ -143,20 +156,25 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def _node(data, op: str, parents: tuple, vjps: tuple) -> Tensor:
     """The result of an operation: recorded in the graph only if some parent requires grad."""
     out = _new(Tensor)
-    out.data = data if type(data) is np.ndarray else np.asarray(data)
+    out._data = data if type(data) is np.ndarray else np.asarray(data)
     out.grad = None
     out.label = ""
     out._op = op
     out._custom_backward = None
-    out._pass = 0
-    if _grad_enabled:
+    if _grad_mode.enabled:
         for p in parents:
-            if p.requires_grad:
-                out.requires_grad = True
+            if p._requires_grad:
+                out._requires_grad = True
                 out._prev = parents
                 out._vjps = vjps
+                # The products may read these arrays at backward time: a later t.data copies first.
+                out._saved = True
+                for q in parents:
+                    q._saved = True
                 return out
-    out.requires_grad = False
+    # A view (reshape, a slice) shares its operand's array, which a graph may have saved: copy on write.
+    out._saved = out._data.base is not None
+    out._requires_grad = False
     out._prev = ()
     out._vjps = ()
     return out
@@ -190,15 +208,16 @@ class Tensor(Node):
     __slots__ = (
         "__weakref__",
         "_custom_backward",
+        "_data",
         "_op",
-        "_pass",
         "_prev",
+        "_requires_grad",
+        "_saved",
         "_vjps",
-        "data",
         "grad",
         "label",
-        "requires_grad",
     )
+    _GRAD_BEFORE_BACKWARD = None  # what backward() resets an interior node's grad to (see autodiff.py)
     # Make NumPy defer to Tensor's reflected operators: ``ndarray + Tensor`` calls ``Tensor.__radd__``.
     __array_ufunc__ = None
 
@@ -214,19 +233,61 @@ class Tensor(Node):
     ):
         dtype = _float_dtype(dtype, "Tensor")
         if type(data) is np.ndarray and data.dtype == dtype:
-            self.data = data.copy()  # the common case, without the checks of as_float_array
+            self._data = data.copy()  # the common case, without the checks of as_float_array
         else:
-            self.data = np.array(as_float_array(data, "Tensor", dtype), copy=True)
+            self._data = np.array(as_float_array(data, "Tensor", dtype), copy=True)
         self.grad = None
         self.label = label
         self._op = _op
         self._vjps = ()
         self._custom_backward = None
-        self._pass = 0
+        self._saved = False
         # The notes' constructor: Tensor(data, (a, b), '+') records a node whose _backward you assign.
         children = tuple(_children)
-        self.requires_grad = bool(requires_grad) or (_grad_enabled and any(c.requires_grad for c in children))
-        self._prev = children if self.requires_grad else ()
+        for i, c in enumerate(children):
+            if not isinstance(c, Tensor):
+                raise TypeError(f"Tensor: _children must be Tensors, got {type(c).__name__} at position {i}")
+        recorded = _grad_mode.enabled and any(c._requires_grad for c in children)
+        self._requires_grad = bool(requires_grad) or recorded
+        self._prev = children if recorded else ()
+        for c in self._prev:
+            c._saved = True  # the closure you assign may read their arrays
+
+    # -- data and requires_grad: plain attributes to read and set, with the graph kept consistent --
+    @property
+    def data(self) -> np.ndarray:
+        """The array of numbers. Once an operation has used this tensor, the first read hands out a
+        copy (copy on write), so changing it never changes what the recorded graph computes with."""
+        if self._saved:
+            self._data = self._data.copy()
+            self._saved = False
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        if value is self._data:
+            return  # t.data += 1 assigns back the array it changed in place
+        if type(value) is np.ndarray and value.dtype.kind == "f":
+            self._data = value  # a float array is taken as it is (no copy), as PyTorch's .data = does
+        else:
+            self._data = as_float_array(value, "Tensor.data", self._data.dtype)
+        self._saved = False
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether backward() computes a gradient for this tensor (and operations on it record the graph)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if self._prev:
+            raise RuntimeError(
+                f"requires_grad: can only be changed on a leaf (a tensor you made); this one is the result of "
+                f"{self._op!r}. To use its numbers without a gradient, take t.detach()"
+            )
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"requires_grad: expected True or False, got {flag!r}")
+        self._requires_grad = bool(flag)
 
     # -- the notes' protocol: `_backward` (from Node) runs _chain_rule, or a closure you assigned --
     def _chain_rule(self) -> None:
@@ -234,26 +295,22 @@ class Tensor(Node):
         if g is None:
             return
         for parent, vjp in zip(self._prev, self._vjps):
-            if parent.requires_grad:
+            if parent._requires_grad:
                 parent._accumulate(vjp(g))
 
     def _accumulate(self, g) -> None:
         """Add ``g`` into ``self.grad``: the one place gradients are summed (and broadcasting undone)."""
         if type(g) is not np.ndarray:
             g = np.asarray(g)
-        data = self.data
+        data = self._data
         if g.shape != data.shape:
             g = unbroadcast(g, data.shape)
         if g.dtype != data.dtype:
             g = g.astype(data.dtype)
         if self._prev:
-            # Interior node: keep only this backward() call's gradient. Not added in place, since g
-            # may be another node's array (the gradient of `a + b` is passed on unchanged).
-            if self._pass != _pass_id:
-                self.grad = g
-                self._pass = _pass_id
-            else:
-                self.grad = self.grad + g
+            # Interior node (backpropagate cleared it for this pass). Not added in place, since g may be
+            # another node's array (the gradient of `a + b` is passed on unchanged).
+            self.grad = g if self.grad is None else self.grad + g
         elif self.grad is None:
             # A leaf gets its own array, so no two parameters ever share gradient memory.
             self.grad = g.copy()
@@ -266,29 +323,26 @@ class Tensor(Node):
         Without ``grad``, ``self`` must hold a single number (e.g. a loss after ``.mean()``); otherwise
         pass ``grad``, an array of ``self`` 's shape (the gradient of some later scalar w.r.t. ``self``).
         Leaf gradients accumulate; reset them (``model.zero_grad()``) before the next ``backward()``.
+        An interior tensor's ``grad`` holds only this call's gradient.
         Raises RuntimeError if ``self`` does not require grad, ValueError for a missing or misshapen grad.
         """
-        global _pass_id
-        if not self.requires_grad:
+        if not self._requires_grad:
             raise RuntimeError(
                 "backward: this Tensor does not require grad (no input had requires_grad=True, or it was "
                 "computed inside no_grad()), so there is nothing to differentiate"
             )
         if grad is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise ValueError(
                     f"backward: this Tensor has shape {self.shape}; backward() without a gradient needs a single "
                     f"number. Reduce it first (.sum(), .mean()) or pass grad=, an array of shape {self.shape}"
                 )
-            seed = np.ones(self.data.shape, dtype=self.data.dtype)
+            seed = np.ones(self._data.shape, dtype=self._data.dtype)
         else:
-            seed = np.array(as_float_array(grad, "backward (grad)", self.data.dtype), copy=True)
+            seed = np.array(as_float_array(grad, "backward (grad)", self._data.dtype), copy=True)
             if seed.shape != self.shape:
                 raise ValueError(f"backward: grad has shape {seed.shape} but this Tensor has shape {self.shape}")
-        _pass_id += 1
-        self.grad = seed
-        self._pass = _pass_id
-        backpropagate(self)
+        backpropagate(self, seed)
 
     def zero_grad(self) -> None:
         self.grad = None
@@ -296,77 +350,100 @@ class Tensor(Node):
     # -- array facts ------------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     def item(self) -> float:
         """The single number this Tensor holds, as a Python float."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only a one-element Tensor can be converted to a number, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self) -> np.ndarray:
-        """The data array itself (not a copy)."""
+        """The data array itself (not a copy), as ``t.data`` gives it."""
         return self.data
 
     def detach(self) -> Tensor:
         """The same data (not a copy) as a new Tensor outside the graph."""
-        return _constant(self.data)
+        out = _constant(self._data)
+        out._saved = True  # it shares the array, which a graph may have saved: its first read copies too
+        return out
+
+    # -- copy and pickle: the numbers, the gradient and the flags; never the graph ---------------------
+    def __reduce_ex__(self, protocol):
+        # As in PyTorch, a pickled Tensor arrives as a leaf: its vector-Jacobian products are closures,
+        # which pickle cannot store, and a copy of a graph's end without the graph could not be used.
+        return _rebuild_tensor, (self._data, self.grad, self._requires_grad, self.label)
+
+    def __deepcopy__(self, memo) -> Tensor:
+        if self._prev:
+            raise RuntimeError(
+                f"deepcopy: this Tensor is the result of {self._op!r} inside a graph, and only leaves (tensors "
+                "you made, such as parameters) can be deep-copied; copy t.detach(), or deep-copy the model"
+            )
+        copy = _rebuild_tensor(self._data.copy(), None if self.grad is None else self.grad.copy(),
+                               self._requires_grad, self.label)
+        memo[id(self)] = copy
+        return copy
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d Tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __repr__(self) -> str:
         extras = ", requires_grad=True" if self.requires_grad else ""
         extras += f", label={self.label!r}" if self.label else ""
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
-        dtype = "" if self.data.dtype == np.float64 else f", dtype={self.data.dtype}"
+        body = np.array2string(self._data, separator=", ", prefix="Tensor(")
+        dtype = "" if self._data.dtype == np.float64 else f", dtype={self._data.dtype}"
         return f"Tensor({body}{dtype}{extras})"
 
     def _lift(self, other, where: str) -> Tensor:
-        """A number or array operand as a constant Tensor of this Tensor's dtype."""
+        """A number or array operand as a constant Tensor of this Tensor's dtype.
+
+        Arrays are copied: the graph keeps the operand for backward, and the caller may change theirs."""
         if isinstance(other, Tensor):
             return other
         if type(other) is float or type(other) is int:
-            return _constant(np.asarray(other, dtype=self.data.dtype))
-        return _constant(as_float_array(other, where, self.data.dtype))
+            return _constant(np.asarray(other, dtype=self._data.dtype))
+        if other is None:
+            raise TypeError(f"{where}: expected real numbers (a number, an array or a Tensor), got None")
+        return _constant(np.array(as_float_array(other, where, self._data.dtype), copy=True))
 
     # -- arithmetic: each operation computes its result and its vector-Jacobian products side by side
     def __add__(self, other) -> Tensor:
         other = self._lift(other, "add")
         # d(a + b)/da = 1, d(a + b)/db = 1: the gradient passes through (unbroadcast sums it if needed)
-        return _node(_broadcasting(np.add, self.data, other.data, "add"), "+", (self, other), (_identity, _identity))
+        return _node(_broadcasting(np.add, self._data, other._data, "add"), "+", (self, other), (_identity, _identity))
 
     def __sub__(self, other) -> Tensor:
         other = self._lift(other, "sub")
         # d(a - b)/da = 1, d(a - b)/db = -1
-        return _node(_broadcasting(np.subtract, self.data, other.data, "sub"), "-", (self, other), (_identity, _negate))
+        return _node(_broadcasting(np.subtract, self._data, other._data, "sub"), "-", (self, other), (_identity, _negate))
 
     def __mul__(self, other) -> Tensor:
         other = self._lift(other, "mul")
-        a, b = self.data, other.data
+        a, b = self._data, other._data
         # d(a * b)/da = b, d(a * b)/db = a
         return _node(_broadcasting(np.multiply, a, b, "mul"), "*", (self, other), (lambda g: g * b, lambda g: g * a))
 
     def __truediv__(self, other) -> Tensor:
         other = self._lift(other, "div")
-        a, b = self.data, other.data
+        a, b = self._data, other._data
         if not b.all():
             raise ZeroDivisionError(f"div: the divisor (shape {b.shape}) contains zeros at {_where_false(b)}")
         out = _broadcasting(np.divide, a, b, "div")
@@ -379,7 +456,7 @@ class Tensor(Node):
         if isinstance(other, bool) or not isinstance(other, (int, float, np.integer, np.floating)):
             raise TypeError(f"pow: exponent must be a number or a Tensor, got {_short(other)}")
         n = float(other)
-        x = self.data
+        x = self._data
         _check_pow_domain(x, np.asarray(n))
         out = x**n
         if n == 0.0:
@@ -397,7 +474,7 @@ class Tensor(Node):
         return _node(out, f"**{other}", (self,), (vjp,))
 
     def _pow_tensor(self, other: Tensor) -> Tensor:
-        a, b = self.data, other.data
+        a, b = self._data, other._data
         with np.errstate(invalid="ignore", divide="ignore"):
             out = _broadcasting(np.power, a, b, "pow")
         _check_pow_domain(a, b)
@@ -415,7 +492,7 @@ class Tensor(Node):
         return _node(out, "**", (self, other), (vjp_base, vjp_exponent))
 
     def __neg__(self) -> Tensor:  # -self
-        return _node(-self.data, "neg", (self,), (_negate,))
+        return _node(-self._data, "neg", (self,), (_negate,))
 
     def __radd__(self, other) -> Tensor:  # other + self
         return self._lift(other, "add") + self
@@ -437,7 +514,7 @@ class Tensor(Node):
 
     def __matmul__(self, other) -> Tensor:
         other = self._lift(other, "matmul")
-        a, b = self.data, other.data
+        a, b = self._data, other._data
         try:
             out = a @ b
         except ValueError:
@@ -450,14 +527,14 @@ class Tensor(Node):
     # -- reductions -------------------------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (an int, a tuple, or None for all); the gradient is copied to every entry."""
-        x = self.data
+        x = self._data
         axes = _normalize_axes(axis, x.ndim, "sum")
         out = np.add.reduce(x, axis=axes, keepdims=keepdims)
         return _node(out, "sum", (self,), (_spread(x, axes, 1.0),))
 
     def mean(self, axis=None, keepdims: bool = False) -> Tensor:
         """Average over ``axis``; each entry gets ``1/count`` of the gradient."""
-        x = self.data
+        x = self._data
         axes = _normalize_axes(axis, x.ndim, "mean")
         if x.size == 0:
             raise ValueError(f"mean: cannot average an empty Tensor of shape {x.shape}")
@@ -469,7 +546,7 @@ class Tensor(Node):
     def max(self, axis=None, keepdims: bool = False) -> Tensor:
         """Largest entry over ``axis``. The gradient goes to the largest entries; ties share it evenly
         (as ``torch.amax`` does), so ``max`` of ``[1, 3, 3]`` sends half to each 3."""
-        x = self.data
+        x = self._data
         axes = _normalize_axes(axis, x.ndim, "max")
         if x.size == 0:
             raise ValueError(f"max: cannot take the max of an empty Tensor of shape {x.shape}")
@@ -490,7 +567,7 @@ class Tensor(Node):
         """The same entries in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``; -1 is inferred."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        x = self.data
+        x = self._data
         try:
             out = x.reshape(shape)
         except (ValueError, TypeError):
@@ -502,7 +579,7 @@ class Tensor(Node):
         """Permute the axes: no arguments reverses them (``.T``); ``t.transpose(1, 0, 2)`` swaps the first two."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        x = self.data
+        x = self._data
         perm = tuple(range(x.ndim))[::-1] if not axes else _normalize_axes(tuple(axes), x.ndim, "transpose")
         if len(perm) != x.ndim:
             raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
@@ -517,14 +594,15 @@ class Tensor(Node):
         """NumPy indexing: ints, slices, integer or boolean arrays and tuples of them, e.g.
         ``logp[np.arange(n), targets]``. Entries picked more than once get every share of the gradient."""
         if isinstance(index, Tensor):
-            index = index.data
-        x = self.data
+            index = index._data
+        x = self._data
         try:
             out = x[index]
         except IndexError as err:
             raise IndexError(f"index: {err} (indexing a Tensor of shape {x.shape} with {_short(index)})") from None
         shape, dtype = x.shape, x.dtype
         basic = _is_basic_index(index)
+        index = _own_copy_of_index(index)  # the caller may change their index array before backward
 
         def vjp(g):
             full = np.zeros(shape, dtype=dtype)
@@ -538,7 +616,7 @@ class Tensor(Node):
 
     # -- elementwise functions --------------------------------------------------------------------
     def exp(self) -> Tensor:
-        x = self.data
+        x = self._data
         limit = math.log(np.finfo(x.dtype).max)
         if x.size and x.max() > limit:
             raise OverflowError(
@@ -550,7 +628,7 @@ class Tensor(Node):
         return _node(out, "exp", (self,), (lambda g: g * out,))
 
     def log(self) -> Tensor:
-        x = self.data
+        x = self._data
         positive = x > 0
         if not positive.all():
             raise ValueError(f"log: input must be > 0, got {_values(x[~positive])} at {_where_false(positive)}")
@@ -558,18 +636,22 @@ class Tensor(Node):
         return _node(np.log(x), "log", (self,), (lambda g: g / x,))
 
     def tanh(self) -> Tensor:
-        t = np.tanh(self.data)
+        t = np.tanh(self._data)
         # d(tanh x)/dx = 1 - tanh(x)**2
         return _node(t, "tanh", (self,), (lambda g: g * (1.0 - t * t),))
 
     def relu(self) -> Tensor:
-        out = np.maximum(self.data, 0.0)
-        # d(relu x)/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch): that is sign(out), since
-        # out >= 0, and a float mask multiplies faster than a boolean one
-        return _node(out, "ReLU", (self,), (lambda g: g * np.sign(out),))
+        out = np.maximum(self._data, 0.0)
+        # d(relu x)/dx = 1 for x > 0, else 0 (0 at x = 0), as in PyTorch, which zeroes the gradient
+        # where the result is <= 0 and so lets it through a NaN. A float mask multiplies faster than a
+        # boolean one.
+        slope = np.sign(out)  # 1 where out > 0, 0 where out == 0, NaN where out is NaN
+        if math.isnan(np.add.reduce(slope, axis=None)):  # rare: one sum to find out, and only then
+            np.fmin(slope, 1.0, out=slope)  # fmin prefers the number to a NaN: 1 there
+        return _node(out, "ReLU", (self,), (lambda g: g * slope,))
 
     def sigmoid(self) -> Tensor:
-        x = self.data
+        x = self._data
         # Written so that exp never overflows: e = e**-|x| <= 1, and sigmoid(x) = e / (1 + e) for x < 0.
         e = np.exp(-np.abs(x))
         s = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -577,13 +659,13 @@ class Tensor(Node):
         return _node(s, "sigmoid", (self,), (lambda g: g * (s * (1.0 - s)),))
 
     def abs(self) -> Tensor:
-        x = self.data
+        x = self._data
         # d|x|/dx = sign(x) (0 at x = 0, as in PyTorch)
         return _node(np.abs(x), "abs", (self,), (lambda g: g * np.sign(x),))
 
     def softmax(self, axis: int = -1) -> Tensor:
         """``exp(x) / sum(exp(x))`` along ``axis``, computed after subtracting the max (never overflows)."""
-        x = self.data
+        x = self._data
         ax = _normalize_axes(axis, x.ndim, "softmax") if x.ndim else None  # an int or a tuple of axes
         e = np.exp(x - x.max(axis=ax, keepdims=True))
         s = e / e.sum(axis=ax, keepdims=True)
@@ -592,12 +674,21 @@ class Tensor(Node):
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """``x - log(sum(exp(x)))`` along ``axis`` (log-sum-exp after subtracting the max)."""
-        x = self.data
+        x = self._data
         ax = _normalize_axes(axis, x.ndim, "log_softmax") if x.ndim else None  # an int or a tuple of axes
         shifted = x - x.max(axis=ax, keepdims=True)
         out = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
         # d out_i / d x_j = [i == j] - softmax_j, so the product with g is g - softmax * sum(g)
         return _node(out, "log_softmax", (self,), (lambda g: g - np.exp(out) * g.sum(axis=ax, keepdims=True),))
+
+
+def _rebuild_tensor(data: np.ndarray, grad, requires_grad: bool, label: str) -> Tensor:
+    """A leaf Tensor from its parts (unpickling and deep copies)."""
+    t = _constant(data)
+    t.grad = grad
+    t._requires_grad = requires_grad
+    t.label = label
+    return t
 
 
 # -- helpers of the operations -------------------------------------------------------------------
@@ -682,6 +773,13 @@ def _matmul_vjps(a: np.ndarray, b: np.ndarray) -> tuple[Vjp, Vjp]:
     return vjp_a, vjp_b
 
 
+def _own_copy_of_index(index):
+    """``index`` with its arrays and lists copied into arrays of our own."""
+    items = index if isinstance(index, tuple) else (index,)
+    kept = tuple(np.array(item) if isinstance(item, (np.ndarray, list)) else item for item in items)
+    return kept if isinstance(index, tuple) else kept[0]
+
+
 def _is_basic_index(index) -> bool:
     """True for ints, slices, None and Ellipsis (alone or in a tuple): no entry is picked twice."""
     items = index if isinstance(index, tuple) else (index,)
@@ -704,9 +802,9 @@ def sum_of_squares(tensors: Iterable[Tensor], weight: float = 1.0) -> Tensor:
     for t in tensors:
         if not isinstance(t, Tensor):
             raise TypeError(f"sum_of_squares: expected Tensors, got {type(t).__name__}")
-        total += np.vdot(t.data, t.data)  # the dot product of the flattened array with itself
+        total += np.vdot(t._data, t._data)  # the dot product of the flattened array with itself
     twice = 2.0 * weight
-    return _node(weight * total, "sumsq", tensors, tuple(_scaled_by(twice, t.data) for t in tensors))
+    return _node(weight * total, "sumsq", tensors, tuple(_scaled_by(twice, t._data) for t in tensors))
 
 
 def _scaled_by(factor: float, x: np.ndarray) -> Vjp:
@@ -721,7 +819,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     ``(nin, nout)``, ``bias`` ``(nout,)``. The local rules: d/dx = g @ weight.T, d/dweight = x.T @ g,
     d/dbias = g summed over the rows (``unbroadcast`` does the summing).
     """
-    a, w = x.data, weight.data
+    a, w = x._data, weight._data
     if a.ndim != 2 or w.ndim != 2:
         out = x @ weight  # vectors and batches of matrices: the general matmul
         return out if bias is None else out + bias
@@ -731,7 +829,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ValueError(_matmul_error(a.shape, w.shape)) from None
     if bias is None:
         return _node(out, "linear", (x, weight), (lambda g: g @ w.T, lambda g: a.T @ g))
-    b = bias.data
+    b = bias._data
     if b.shape == out.shape[-1:] and b.dtype == out.dtype:
         out += b  # in place: the product is a fresh array
     else:
@@ -746,24 +844,8 @@ def hinge_loss(scores: Tensor, labels: np.ndarray, mean: bool = True) -> Tensor:
     ±1 shaped like ``scores`` (``chainrule.losses.hinge`` checks that). The local rule: an example
     inside the margin (``1 - y * score > 0``) pulls its score toward ``y``: d/dscore = -y, else 0.
     """
-    margins = 1.0 - labels * scores.data
+    margins = 1.0 - labels * scores._data
     scale = 1.0 / margins.size if mean else 1.0
     total = np.maximum(margins, 0.0).sum() * scale
     slope = (labels * -scale) * (margins > 0.0)
     return _node(np.asarray(total, dtype=margins.dtype), "hinge", (scores,), (lambda g: g * slope,))
-
-
-# -- no_grad ---------------------------------------------------------------------------------------
-class no_grad(ContextDecorator):
-    """``with no_grad():`` (or ``@no_grad()``) computes without recording the graph: every result has
-    ``requires_grad=False`` and empty ``_prev``. Use it for evaluation and for updates made by hand.
-    The switch is global to the process (not per thread)."""
-
-    def __enter__(self) -> None:
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = False
-
-    def __exit__(self, *exc) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous

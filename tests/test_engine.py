@@ -401,20 +401,29 @@ def test_backward_twice_accumulates_into_the_leaves(torch):
     assert (a.grad, b.grad) == (-4.0, 3.0) == (ta.grad.item(), tb.grad.item())
 
 
-def test_backward_twice_accumulates_like_micrograd_itself():
-    # Deeper down, interior nodes also keep their first gradient, so a second backward() adds more than
-    # the first did: micrograd does exactly this (torch keeps no interior gradients, so it differs).
+def test_backward_twice_deep_down_adds_exactly_once_more_unlike_micrograd(torch):
+    # Interior nodes hold only the current pass's gradient, so a second backward() through a deeper graph
+    # adds exactly the first pass's gradients again, as torch's does (with retain_graph). micrograd keeps
+    # interior gradients and counts the first pass twice: its users report that as a bug.
     micrograd = require("micrograd.engine", "pip install micrograd==0.1.0")
-    results = []
+    results = {}
     for value_type in (Value, micrograd.Value):
         a, b = value_type(1.5), value_type(-2.0)
         out = (a * b + a * a + 4).relu() * b
         out.backward()
         first = (a.grad, b.grad)
         out.backward()
-        results.append((out.data, *first, a.grad, b.grad))
-    assert results[0][1:3] != (0.0, 0.0)
-    assert results[0] == pytest.approx(results[1], rel=REL)
+        results[value_type] = (first, (a.grad, b.grad))
+    ta, tb = torch.tensor(1.5, requires_grad=True), torch.tensor(-2.0, requires_grad=True)
+    t_out = (ta * tb + ta * ta + 4).relu() * tb
+    t_out.backward(retain_graph=True)
+    t_first = (ta.grad.item(), tb.grad.item())
+    t_out.backward()
+    first, second = results[Value]
+    assert first == pytest.approx(t_first, rel=REL) and first != (0.0, 0.0)
+    assert second == pytest.approx((ta.grad.item(), tb.grad.item()), rel=REL)
+    assert second == pytest.approx((2 * first[0], 2 * first[1]), rel=REL)
+    assert results[micrograd.Value][1] != pytest.approx(second, rel=REL)  # the bug we do not copy
 
 
 def test_zero_grad_resets_a_node():

@@ -27,6 +27,8 @@ needs_dot = pytest.mark.usefixtures("graphviz_dot")
 class ArrayNode:
     """A stand-in for chainrule.tensor.Tensor with only the protocol the pictures may rely on."""
 
+    _GRAD_BEFORE_BACKWARD = None  # what backpropagate clears an interior node's grad to
+
     def __init__(self, data, _prev=(), _op="", label=""):
         self.data = np.asarray(data, dtype=float)
         self.grad = None
