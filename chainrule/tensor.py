@@ -392,8 +392,9 @@ class Tensor(Node):
                 f"deepcopy: this Tensor is the result of {self._op!r} inside a graph, and only leaves (tensors "
                 "you made, such as parameters) can be deep-copied; copy t.detach(), or deep-copy the model"
             )
-        copy = _rebuild_tensor(self._data.copy(), None if self.grad is None else self.grad.copy(),
-                               self._requires_grad, self.label)
+        copy = _rebuild_tensor(
+            self._data.copy(), None if self.grad is None else self.grad.copy(), self._requires_grad, self.label
+        )
         memo[id(self)] = copy
         return copy
 
@@ -433,7 +434,9 @@ class Tensor(Node):
     def __sub__(self, other) -> Tensor:
         other = self._lift(other, "sub")
         # d(a - b)/da = 1, d(a - b)/db = -1
-        return _node(_broadcasting(np.subtract, self._data, other._data, "sub"), "-", (self, other), (_identity, _negate))
+        return _node(
+            _broadcasting(np.subtract, self._data, other._data, "sub"), "-", (self, other), (_identity, _negate)
+        )
 
     def __mul__(self, other) -> Tensor:
         other = self._lift(other, "mul")
