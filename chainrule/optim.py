@@ -3,24 +3,158 @@
 Each works only through ``p.data`` and ``p.grad``, with arithmetic that means the same for a float
 and for a NumPy array, so the same classes train scalar ``Value`` models and ``Tensor`` models. The
 update rules follow PyTorch's ``torch.optim`` so the two can be compared number for number.
+
+Everything an optimizer is given is checked once, in ``__init__``: a parameter list that would make
+``step()`` update something twice, or not at all, and a hyperparameter that would make every step
+wrong (NaN, negative, a string) are refused there with an error that says what to pass instead.
 """
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from numbers import Real
 
 from chainrule.autodiff import zero_grad
+from chainrule.engine import Value
+
+
+def _is_tensor(x) -> bool:
+    # A Tensor can exist only once chainrule.tensor has been imported; looking it up this way keeps
+    # NumPy out of scalar-only programs.
+    tensor = sys.modules.get("chainrule.tensor")
+    return tensor is not None and isinstance(x, tensor.Tensor)
+
+
+def _short(x) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_parameters(params, where: str) -> list:
+    """``params`` as a list of distinct leaf Values/Tensors, or an error saying what is wrong with it."""
+    # A single parameter is a mistake to catch before iterating: a Tensor iterates over its rows,
+    # which would quietly become "parameters" that step() updates and nothing ever reads.
+    if isinstance(params, Value) or _is_tensor(params):
+        raise TypeError(
+            f"{where}: params must be a list of parameters, got a single {type(params).__name__}; "
+            f"pass a list, e.g. {where}([w], ...), or model.parameters()"
+        )
+    if callable(getattr(params, "parameters", None)):  # the model itself (a Sequential would iterate over layers)
+        raise TypeError(
+            f"{where}: got the model {type(params).__name__}, not its parameters; pass {where}(model.parameters(), ...)"
+        )
+    if callable(params) and not isinstance(params, Iterable):  # model.parameters, without the call
+        raise TypeError(
+            f"{where}: params must be a list of Values or Tensors, got the function {_short(params)}; "
+            "call it: model.parameters()"
+        )
+    if isinstance(params, (str, bytes)) or not isinstance(params, Iterable):
+        raise TypeError(
+            f"{where}: params must be a list of Values or Tensors (e.g. model.parameters()), "
+            f"got {type(params).__name__} {_short(params)}"
+        )
+    params = list(params)  # also takes a generator, read once
+    if not params:
+        raise ValueError(f"{where}: got an empty parameter list; pass model.parameters()")
+    first_seen: dict[int, int] = {}
+    for i, p in enumerate(params):
+        if not (isinstance(p, Value) or _is_tensor(p)):
+            hint = (
+                "; join lists of parameters with +, e.g. a.parameters() + b.parameters()"
+                if isinstance(p, (list, tuple))
+                else "; pass model.parameters()"
+            )
+            raise TypeError(f"{where}: parameter {i} is {type(p).__name__} {_short(p)}, not a Value or a Tensor{hint}")
+        if p._prev:
+            # Its data is recomputed from its inputs the next time the graph is built, so an update
+            # to it would be lost, and the leaves it came from would never move.
+            raise ValueError(
+                f"{where}: parameter {i} is not a leaf: it is the result of {p._op!r} on other values, so "
+                "updating it changes nothing that is trained; pass the Values/Tensors you created "
+                "(model.parameters())"
+            )
+        # By identity, never ==: an elementwise == (as in NumPy and PyTorch) would say nothing about sameness.
+        j = first_seen.setdefault(id(p), i)
+        if j != i:
+            raise ValueError(
+                f"{where}: parameter {i} is the same object as parameter {j}, so step() would update it "
+                "twice; list each parameter once (model.parameters() does, even for shared layers)"
+            )
+    return params
+
+
+def _as_real(value, what: str, where: str, example: str) -> float:
+    """``value`` as a Python float if it is a real number, else a TypeError.
+
+    Any real type is welcome (int, NumPy scalars, Fraction, Decimal), but it is converted here, once:
+    a NumPy float32 learning rate would otherwise turn every scalar parameter into a float32.
+    """
+    # bool is an int to Python, but True as a learning rate is a slip, not a number.
+    if isinstance(value, bool) or not isinstance(value, (Real, Decimal)):
+        raise TypeError(
+            f"{where}: {what} must be a real number, got {type(value).__name__} {_short(value)}; pass one, {example}"
+        )
+    try:
+        return float(value)
+    except OverflowError:  # an int or Fraction beyond float's range
+        return math.inf if value > 0 else -math.inf
+
+
+def _check_hyperparameter(
+    where: str,
+    name: str,
+    value,
+    low: float,
+    high: float = math.inf,
+    *,
+    include_low: bool = True,
+    example: str,
+    what: str | None = None,
+    shown=None,
+) -> float:
+    """``value`` as a finite Python float in ``[low, high)`` (``(low, high)`` without ``include_low``),
+    or an error that names the optimizer (``where``), the hyperparameter, the value and a good choice.
+
+    ``what`` is how the message names it (``name`` by default); ``shown`` what it says was given
+    (``value`` by default: the pair, for one of Adam's betas).
+    """
+    what = what or name
+    example = f"e.g. {name}={example}"
+    number = _as_real(value, what, where, example)
+    if high == math.inf:
+        rule = f"{'>=' if include_low else '>'} {low:g}"
+    else:
+        rule = f"in {'[' if include_low else '('}{low:g}, {high:g})"
+    in_range = (low <= number if include_low else low < number) and number < high
+    if not (in_range and math.isfinite(number)):
+        raise ValueError(
+            f"{where}: {what} must be {rule}, got {_short(value if shown is None else shown)}; "
+            f"use a finite number {rule}, {example}"
+        )
+    return number
 
 
 class Optimizer:
     def __init__(self, params: Iterable, lr: float):
-        self.params = list(params)
-        if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list; pass model.parameters()")
-        if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: learning rate must be > 0, got {lr!r}")
+        where = type(self).__name__
+        self.params = _check_parameters(params, where)
         self.lr = lr
         self.state: list = [None] * len(self.params)
+
+    @property
+    def lr(self) -> float:
+        """The learning rate, a Python float. Set it between steps for a schedule; it is checked then too."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value) -> None:
+        where = type(self).__name__
+        self._lr = _check_hyperparameter(
+            where, "lr", value, 0.0, include_low=False, what="learning rate", example="0.01"
+        )
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient before the next ``backward()``."""
@@ -35,12 +169,11 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
-        self.momentum = momentum
-        self.weight_decay = weight_decay
+        self.momentum = _check_hyperparameter("SGD", "momentum", momentum, 0.0, 1.0, example="0.9")
+        self.weight_decay = _check_hyperparameter("SGD", "weight_decay", weight_decay, 0.0, example="1e-4")
 
     def step(self) -> None:
+        lr = self.lr
         for i, p in enumerate(self.params):
             g = p.grad
             if g is None:  # a Tensor parameter that took no part in the last backward()
@@ -54,13 +187,15 @@ class SGD(Optimizer):
                 buf = 1.0 * g if buf is None else self.momentum * buf + g
                 self.state[i] = buf
                 g = buf
-            p.data -= self.lr * g
+            p.data -= lr * g
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba): steps scaled by running averages of the gradient and its square.
 
     ``weight_decay`` adds ``weight_decay * p`` to the gradient (L2 regularization, as in torch.optim.Adam).
+    Each parameter counts its own steps, as in PyTorch: one that gets no gradient in a step (a Tensor
+    whose ``grad`` is None) is left alone, and its bias correction starts when its first gradient comes.
     """
 
     decoupled = False
@@ -69,41 +204,51 @@ class Adam(Optimizer):
         self,
         params: Iterable,
         lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
+        betas: Sequence[float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ):
         super().__init__(params, lr)
-        b1, b2 = betas
-        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
-            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas!r}")
-        self.betas = (b1, b2)
-        self.eps = eps
-        self.weight_decay = weight_decay
-        self.t = 0
+        where = type(self).__name__
+        wrong = f"{where}: betas must be a pair (beta1, beta2), e.g. betas=(0.9, 0.999), got {_short(betas)}"
+        if isinstance(betas, (str, bytes)) or not isinstance(betas, Iterable):
+            raise TypeError(wrong)
+        pair = list(betas)
+        if len(pair) != 2:
+            raise ValueError(wrong)
+        self.betas = tuple(
+            _check_hyperparameter(where, "betas", b, 0.0, 1.0, shown=betas, example="(0.9, 0.999)") for b in pair
+        )
+        self.eps = _check_hyperparameter(where, "eps", eps, 0.0, include_low=False, example="1e-8")
+        self.weight_decay = _check_hyperparameter(where, "weight_decay", weight_decay, 0.0, example="1e-2")
+        self.t = 0  # how many times step() has run
 
     def step(self) -> None:
         self.t += 1
+        lr = self.lr
         b1, b2 = self.betas
-        bias_correction1 = 1.0 - b1**self.t
-        bias_correction2_sqrt = (1.0 - b2**self.t) ** 0.5
+        corrections = {}  # step count -> (1 - b1**t, sqrt(1 - b2**t)): usually one entry for all parameters
         for i, p in enumerate(self.params):
             g = p.grad
             if g is None:
                 continue
             if self.weight_decay:
                 if self.decoupled:
-                    p.data *= 1.0 - self.lr * self.weight_decay  # AdamW: shrink the weight itself
+                    p.data *= 1.0 - lr * self.weight_decay  # AdamW: shrink the weight itself
                 else:
                     g = g + self.weight_decay * p.data  # Adam: L2 term in the gradient
             if self.state[i] is None:
-                self.state[i] = (0.0 * g, 0.0 * g)
-            m, v = self.state[i]
+                self.state[i] = (0, 0.0 * g, 0.0 * g)
+            t, m, v = self.state[i]
+            t += 1
             m = b1 * m + (1.0 - b1) * g
             v = b2 * v + (1.0 - b2) * (g * g)
-            self.state[i] = (m, v)
+            self.state[i] = (t, m, v)
+            if t not in corrections:
+                corrections[t] = (1.0 - b1**t, (1.0 - b2**t) ** 0.5)
+            bias_correction1, bias_correction2_sqrt = corrections[t]
             denom = v**0.5 / bias_correction2_sqrt + self.eps
-            p.data -= (self.lr / bias_correction1) * (m / denom)
+            p.data -= (lr / bias_correction1) * (m / denom)
 
 
 class AdamW(Adam):
@@ -119,4 +264,4 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
     ):
-        super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)

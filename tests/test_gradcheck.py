@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracle import assert_close
 
-from chainrule import GradcheckError, Value, gradcheck, numerical_derivative
+from chainrule import GradcheckError, Tensor, Value, gradcheck, numerical_derivative
 
 
 def f(x):
@@ -128,3 +130,150 @@ def test_gradcheck_with_custom_eps():
     # with a huge step the central difference of exp is far from e: the check fails
     with pytest.raises(GradcheckError):
         gradcheck(lambda v: v.exp(), [Value(1.0)], eps=1.0, atol=1e-6, rtol=1e-6)
+
+
+# -- the inputs come back as they went in, however the check ends ----------------------------------
+def test_inputs_are_restored_when_f_raises_at_a_nudged_point():
+    x = Value(5e-4, label="x")
+    # log is fine at 5e-4 but not at 5e-4 - eps: f raises halfway through the check
+    with pytest.raises(ValueError, match="log"):
+        gradcheck(lambda v: v.log(), [x], eps=1e-3)
+    assert x.data == 5e-4
+    assert x.grad == pytest.approx(1 / 5e-4, rel=1e-12)  # the analytic gradient, from before the nudges
+
+
+def test_tensor_inputs_are_restored_when_f_raises_at_a_nudged_point():
+    start = np.array([[0.5, 2.0], [5e-4, 3.0]])
+    t = Tensor(start, requires_grad=True)
+    other = Value(1.5)
+    with pytest.raises(ValueError, match="log"):
+        gradcheck(lambda a, b: a.log().sum() * b.data, [t, other], eps=1e-3)
+    np.testing.assert_array_equal(t.data, start)
+    assert other.data == 1.5
+
+
+def test_inputs_are_restored_when_the_check_fails():
+    x, y = Value(3.0), Value(2.0)
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda a, b: a * b + wrong_square(b), [x, y])
+    assert (x.data, y.data) == (3.0, 2.0)
+    t = Tensor([1.0, -2.0], requires_grad=True)
+
+    def wrong_tensor_square(v):
+        out = Tensor(v.data**2, _children=(v,), _op="wrong_square")
+        out._backward = lambda: v._accumulate(v.data * out.grad)  # should be 2 * v.data
+        return out.sum()
+
+    with pytest.raises(GradcheckError, match=r"input 0, element 0"):
+        gradcheck(wrong_tensor_square, [t])
+    np.testing.assert_array_equal(t.data, [1.0, -2.0])
+
+
+def test_tensor_nudges_never_write_into_an_array_f_has_seen():
+    # Each nudge is a new array assigned to t.data: an array f (or a graph) kept hold of never changes.
+    start = np.array([0.3, -1.2, 2.0])
+    t = Tensor(start, requires_grad=True)
+    seen = []
+
+    def f(v):
+        seen.append((v.data, v.data.copy()))
+        return (v * v).tanh().sum()
+
+    assert gradcheck(f, [t]) is True
+    assert len(seen) == 1 + 2 * 3
+    assert all(np.array_equal(array, copy) for array, copy in seen)
+    np.testing.assert_array_equal(t.data, start)
+
+
+def test_tensor_gradients_left_behind_are_torchs(torch):
+    x = np.array([[0.3, -1.2, 2.0], [0.5, 0.1, -0.7]])
+    w = np.array([0.4, -0.6, 1.1])
+    a, b = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    assert gradcheck(lambda p, q: ((p * q).tanh() + (p * p + 1.0).log()).sum(), [a, b]) is True
+    ta, tb = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    ((ta * tb).tanh() + (ta * ta + 1.0).log()).sum().backward()
+    assert_close(a.grad, ta.grad, rtol=1e-12, atol=1e-14, what="gradient of a")
+    assert_close(b.grad, tb.grad, rtol=1e-12, atol=1e-14, what="gradient of b")
+    np.testing.assert_array_equal(a.data, x)
+
+
+# -- what gradcheck cannot check is an error, not a false result ----------------------------------
+def test_plain_numbers_as_inputs_are_a_type_error():
+    with pytest.raises(
+        TypeError, match=r"^gradcheck: input 0 is float 0\.5; inputs must be Values or Tensors.*Value\(0\.5\)"
+    ):
+        gradcheck(lambda v: v * v, [0.5])
+    with pytest.raises(TypeError, match=r"^gradcheck: input 1 is int 2"):
+        gradcheck(lambda a, b: a * b, [Value(1.0), 2])
+    with pytest.raises(TypeError, match=r"^gradcheck: inputs must be a list, got a single Value; pass \[x\]"):
+        gradcheck(lambda v: v * v, Value(0.5))
+    with pytest.raises(TypeError, match=r"^gradcheck: inputs must be a list of Values or Tensors, got float"):
+        gradcheck(lambda v: v * v, 0.5)
+
+
+def test_no_inputs_is_an_error():
+    with pytest.raises(ValueError, match=r"^gradcheck: got no inputs"):
+        gradcheck(lambda: Value(1.0), [])
+
+
+def test_a_float32_tensor_is_refused_not_reported_wrong():
+    # in float32 the central difference is rounding noise: a correct backward() would be reported wrong
+    t = Tensor([0.3, -1.2], requires_grad=True, dtype=np.float32)
+    with pytest.raises(
+        TypeError, match=r"^gradcheck: input 0 is a float32 Tensor; gradcheck needs float64.*dtype=np\.float64"
+    ):
+        gradcheck(lambda v: (v * v).sum(), [t])
+    np.testing.assert_array_equal(t.data, np.float32([0.3, -1.2]))
+    assert gradcheck(lambda v: (v * v).sum(), [Tensor(t.data, requires_grad=True, dtype=np.float64)]) is True
+
+
+def test_a_tensor_without_requires_grad_is_an_error():
+    with pytest.raises(ValueError, match=r"^gradcheck: input 0 is a Tensor with requires_grad=False"):
+        gradcheck(lambda v: (v * v).sum(), [Tensor([1.0, 2.0])])
+
+
+def test_f_must_return_a_single_number_from_the_graph():
+    t = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(
+        ValueError,
+        match=r"^gradcheck: f must return a single number, but f\(\*inputs\) is a Tensor of shape \(3,\).*\.sum\(\)",
+    ):
+        gradcheck(lambda v: v * v, [t])
+    with pytest.raises(TypeError, match=r"^gradcheck: f must return a Value or a one-element Tensor.*float 1\.0"):
+        gradcheck(lambda v: 1.0, [Value(2.0)])
+    with pytest.raises(TypeError, match=r"^gradcheck: f must return a Value .*NoneType None"):
+        gradcheck(lambda v: None, [Value(2.0)])
+    with pytest.raises(ValueError, match=r"^gradcheck: f\(\*inputs\) does not depend on any input"):
+        gradcheck(lambda v: Tensor([1.0]).sum(), [t])
+    np.testing.assert_array_equal(t.data, [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("eps", [0.0, -1e-6, math.nan, math.inf])
+def test_bad_steps_are_refused(eps):
+    with pytest.raises(ValueError, match=rf"^gradcheck: step eps must be > 0, got {eps!r}"):
+        gradcheck(lambda v: v * v, [Value(1.0)], eps=eps)
+    with pytest.raises(ValueError, match=rf"^numerical_derivative: step h must be > 0, got {eps!r}"):
+        numerical_derivative(f, 1.0, h=eps)
+
+
+@pytest.mark.parametrize("name", ["atol", "rtol"])
+@pytest.mark.parametrize("tol", [-1e-5, math.nan, math.inf])
+def test_bad_tolerances_are_refused(name, tol):
+    with pytest.raises(ValueError, match=rf"^gradcheck: {name} must be a finite number >= 0, got {tol!r}"):
+        gradcheck(lambda v: v * v, [Value(1.0)], **{name: tol})
+
+
+def test_numerical_derivative_at_a_float32_point_is_measured_in_float64():
+    # in float32, 3 +- 1e-6 rounds to a neighbour of 3 (spacing 2.4e-7): the slope of the parabola
+    # through Values came out as 13.35 instead of 14, with no error
+    assert numerical_derivative(lambda x: f(Value(x)), np.float32(3.0)) == pytest.approx(14.0, abs=1e-6)
+    assert numerical_derivative(f, np.float32(3.0)) == pytest.approx(14.0, abs=1e-6)
+    assert type(numerical_derivative(f, np.float32(3.0))) is float
+    assert numerical_derivative(f, np.int64(3)) == pytest.approx(14.0, abs=1e-6)
+
+
+def test_numerical_derivative_of_a_function_with_several_outputs_is_an_error():
+    with pytest.raises(
+        ValueError, match=r"^numerical_derivative: f must return a single number, got an array of shape \(2,\)"
+    ):
+        numerical_derivative(lambda x: np.array([x, 2 * x]), 1.0)

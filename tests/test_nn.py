@@ -8,11 +8,13 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 from oracle import TorchTwin, assert_close
 
 from chainrule import Value
-from chainrule.nn import MLP, Layer, Neuron
+from chainrule.nn import MLP, Layer, Module, Neuron, unique_parameters
+from chainrule.optim import SGD, Adam, AdamW
 
 REL = 1e-12
 
@@ -173,3 +175,157 @@ def test_zero_grad_resets_every_parameter():
     assert any(p.grad != 0.0 for p in model.parameters())
     model.zero_grad()
     assert all(p.grad == 0.0 for p in model.parameters())
+
+
+# -- seeds: an int works wherever a random.Random does ---------------------------------------------
+@pytest.mark.parametrize("seed", [42, 0, np.int64(42)], ids=["42", "0", "np.int64"])
+def test_an_int_seed_is_a_random_random_of_that_seed(seed):
+    from_int = [p.data for p in MLP(2, [3, 1], rng=seed).parameters()]
+    assert from_int == [p.data for p in MLP(2, [3, 1], rng=seed).parameters()]
+    # one generator for the whole model, each neuron drawing its weights then its bias in turn
+    assert from_int == [p.data for p in MLP(2, [3, 1], rng=random.Random(int(seed))).parameters()]
+    rng = random.Random(int(seed))
+    assert from_int == [rng.uniform(-1, 1) for _ in range(len(from_int))]
+    assert [p.data for p in Layer(2, 3, rng=seed).parameters()] == from_int[:9]
+    assert [p.data for p in Neuron(2, rng=seed).parameters()] == from_int[:3]
+
+
+def test_an_int_seed_leaves_the_global_random_state_alone():
+    random.seed(3)
+    expected = random.random()
+    random.seed(3)
+    MLP(2, [3, 1], rng=42)
+    assert random.random() == expected
+
+
+@pytest.mark.parametrize("rng", [True, 1.5, "42", np.random.default_rng(0), [42]])
+@pytest.mark.parametrize(
+    "build, where",
+    [
+        (lambda rng: MLP(2, [3], rng=rng), "MLP"),
+        (lambda rng: Layer(2, 3, rng=rng), "Layer"),
+        (lambda rng: Neuron(2, rng=rng), "Neuron"),
+    ],
+)
+def test_anything_else_as_rng_is_a_type_error(build, where, rng):
+    with pytest.raises(
+        TypeError, match=rf"^{where}: rng must be None, an int seed or a random\.Random, got {type(rng).__name__}"
+    ):
+        build(rng)
+
+
+# -- shared parameters are listed, and trained, once ------------------------------------------------
+def scalar_forward_in_torch(model, leaves, x):
+    """``model``'s forward pass (tanh everywhere) in torch, each Value replaced by ``leaves[id(value)]``,
+    so a Value shared by two neurons is one torch leaf too. Sums in the notes' order: bias first."""
+    for layer in model.layers:
+        outs = []
+        for neuron in layer.neurons:
+            act = leaves[id(neuron.b)]
+            for w, xi in zip(neuron.w, x):
+                act = act + leaves[id(w)] * xi
+            outs.append(act.tanh())
+        x = outs
+    return x[0]
+
+
+@pytest.mark.parametrize(
+    "ours, theirs, options",
+    [(SGD, "SGD", {"lr": 0.05, "momentum": 0.9}), (Adam, "Adam", {"lr": 0.05}), (AdamW, "AdamW", {"lr": 0.05})],
+    ids=["SGD", "Adam", "AdamW"],
+)
+def test_a_value_shared_by_two_neurons_trains_like_torch(torch, ours, theirs, options):
+    model = MLP(2, [2, 1], rng=3)
+    first, second = model.layers[0].neurons
+    second.w[0] = first.w[0]  # tied weights: one Value in two neurons
+    params = model.parameters()
+    assert len(params) == 8 and len({id(p) for p in params}) == 8
+    assert sum(p is first.w[0] for p in params) == 1
+    assert params[:3] == [first.w[0], first.w[1], first.b]  # first-seen order
+    assert model.layers[0].parameters() == [first.w[0], first.w[1], first.b, second.w[1], second.b]
+
+    leaves = {id(p): torch.tensor(p.data, requires_grad=True) for p in params}
+    t_params = [leaves[id(p)] for p in params]
+    optimizer, t_optimizer = ours(params, **options), getattr(torch.optim, theirs)(t_params, **options)
+    xs, ys = [[0.5, -1.0], [1.0, 2.0], [-1.5, 0.3]], [1.0, -1.0, 1.0]
+    for step in range(5):
+        optimizer.zero_grad()
+        loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys))
+        loss.backward()
+        optimizer.step()
+        t_optimizer.zero_grad()
+        t_loss = sum((scalar_forward_in_torch(model, leaves, x) - y) ** 2 for x, y in zip(xs, ys))
+        t_loss.backward()
+        t_optimizer.step()
+        assert_close(loss.data, t_loss, rtol=1e-12, what=f"step {step}: loss")
+        assert_close([p.data for p in params], [t.item() for t in t_params], rtol=0.0, atol=1e-10, what=f"step {step}")
+    # still tied after training
+    assert second.w[0] is first.w[0]
+
+
+def test_unique_parameters_goes_by_identity_not_equality():
+    a, b = Value(2.0), Value(2.0)  # equal numbers, two parameters
+    assert unique_parameters([a, b, a, b, a]) == [a, b]
+    assert [id(p) for p in unique_parameters(iter([b, a, b]))] == [id(b), id(a)]
+    assert unique_parameters([]) == []
+
+
+def test_a_module_of_your_own_lists_shared_parts_once():
+    class Twice(Module):
+        def __init__(self):
+            self.block = MLP(2, [2], rng=1)
+
+        def __call__(self, x):
+            return self.block(self.block(x))
+
+        def parameters(self):
+            return unique_parameters(self.block.parameters() + self.block.parameters())
+
+    model = Twice()
+    assert model.parameters() == model.block.parameters() and len(model.parameters()) == 6
+    model([1.0, 2.0])[0].backward()
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+# -- one example's inputs, in whatever container they come ---------------------------------------
+def test_inputs_as_an_array_a_tuple_or_a_generator_give_the_same_output():
+    model = MLP(3, [4, 2], rng=0)
+    expected = [o.data for o in model([0.5, -1.0, 2.0])]
+    for x in [
+        (0.5, -1.0, 2.0),
+        np.array([0.5, -1.0, 2.0]),
+        (v for v in [0.5, -1.0, 2.0]),
+        np.float64([0.5, -1.0, 2.0]),
+    ]:
+        out = model(x)
+        assert [o.data for o in out] == expected
+        assert all(type(o.data) is float for o in out)
+    neuron = Neuron(1, rng=0)
+    assert neuron(np.float32(0.5)).data == neuron([0.5]).data == neuron(np.array(0.5)).data
+
+
+def test_a_batch_given_to_a_scalar_model_is_a_clear_error():
+    model = MLP(2, [3, 1], rng=0)
+    with pytest.raises(
+        ValueError, match=r"^Layer: got an array of shape \(4, 2\).*one example at a time.*\[model\(x\) for x in X\]"
+    ):
+        model(np.ones((4, 2)))
+    with pytest.raises(
+        TypeError, match=r"^Layer: input 0 is list \[1\.0, 2\.0\], not a number or a Value.*one example at a time"
+    ):
+        model([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(TypeError, match=r"^Neuron: input 1 is str 'x', not a number or a Value"):
+        Neuron(2)([1.0, "x"])
+    with pytest.raises(TypeError, match=r"^Layer: input 0 is NoneType None"):
+        model(None)
+
+
+def test_a_tensor_given_to_a_scalar_model_is_a_clear_error():
+    from chainrule import Tensor
+
+    with pytest.raises(
+        TypeError,
+        match=r"^Layer: got a Tensor, but Neuron, Layer and MLP compute with scalar Values.*Sequential\(Linear",
+    ):
+        MLP(2, [3, 1], rng=0)(Tensor([1.0, 2.0]))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from oracle import TorchTwin, assert_close, check_against_torch
 
-from chainrule import Tensor
+from chainrule import Tensor, Value
 from chainrule.losses import binary_cross_entropy, cross_entropy, hinge, l2_penalty, mse
 from chainrule.nn import Identity, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from chainrule.optim import SGD, Adam, AdamW
@@ -342,3 +342,95 @@ def test_moons_demo_step_trains():
     accuracy = ((model(inputs).data > 0) == (y > 0)).mean()
     assert loss.item() < 0.5 * first
     assert accuracy >= 0.85
+
+
+# -- a layer used twice is one set of parameters -------------------------------------------------
+def shared_linear_models(torch):
+    """``Sequential(lin, Tanh(), lin)`` and its torch twin, ``nn.Sequential(l, nn.Tanh(), l)`` with the same weights."""
+    lin = Linear(2, 2, rng=5)
+    model = Sequential(lin, Tanh(), lin)
+    t_lin = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        t_lin.weight.copy_(torch.tensor(lin.weight.data.T))  # torch's weight is (out, in); ours is (in, out)
+        t_lin.bias.copy_(torch.tensor(lin.bias.data))
+    return lin, model, t_lin, torch.nn.Sequential(t_lin, torch.nn.Tanh(), t_lin)
+
+
+def test_a_shared_layer_is_listed_once_like_torch(torch):
+    lin, model, t_lin, t_model = shared_linear_models(torch)
+    assert model.parameters() == [lin.weight, lin.bias]
+    assert len(list(t_model.parameters())) == 2
+    assert Sequential(lin, Sequential(Tanh(), lin), lin).parameters() == [lin.weight, lin.bias]
+    # the L2 penalty counts each weight once
+    penalty = l2_penalty(model.parameters())
+    expected = sum((p * p).sum() for p in t_model.parameters())
+    assert_close(penalty.item(), expected, rtol=TOL, what="l2_penalty of a shared layer")
+
+
+@pytest.mark.parametrize(
+    "ours, theirs, options",
+    [
+        (SGD, "SGD", {"lr": 0.1}),
+        (SGD, "SGD", {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-2}),
+        (Adam, "Adam", {"lr": 0.05}),
+        (AdamW, "AdamW", {"lr": 0.05, "weight_decay": 0.1}),
+    ],
+    ids=["sgd", "sgd-momentum-decay", "adam", "adamw"],
+)
+def test_a_shared_layer_trains_like_torch(torch, ours, theirs, options):
+    lin, model, t_lin, t_model = shared_linear_models(torch)
+    optimizer = ours(model.parameters(), **options)
+    t_optimizer = getattr(torch.optim, theirs)(t_model.parameters(), **options)
+    x, targets = RNG.standard_normal((6, 2)), RNG.standard_normal((6, 2))
+    for step in range(5):
+        optimizer.zero_grad()
+        loss = mse(model(Tensor(x)), targets, reduction="mean")
+        loss.backward()
+        optimizer.step()
+        t_optimizer.zero_grad()
+        expected = torch.nn.functional.mse_loss(t_model(torch.tensor(x)), torch.tensor(targets))
+        expected.backward()
+        t_optimizer.step()
+        assert_close(loss.item(), expected, rtol=TOL, what=f"step {step}: loss")
+        assert_close(lin.weight.data, t_lin.weight.T, rtol=0.0, atol=1e-10, what=f"step {step}: weight")
+        assert_close(lin.bias.data, t_lin.bias, rtol=0.0, atol=1e-10, what=f"step {step}: bias")
+
+
+def test_sequential_of_a_class_instead_of_a_layer_is_a_clear_error():
+    with pytest.raises(
+        TypeError, match=r"^Sequential: item 1 is the class ReLU, not a layer; make one, e.g. ReLU\(...\)"
+    ):
+        Sequential(Linear(2, 3, rng=0), ReLU, Linear(3, 1, rng=1))
+
+
+def test_linear_seed_must_not_be_negative():
+    with pytest.raises(ValueError, match=r"^Linear: an int seed for rng must be >= 0, got -1"):
+        Linear(2, 2, rng=-1)
+    np.testing.assert_array_equal(Linear(2, 2, rng=np.int64(3)).weight.data, Linear(2, 2, rng=3).weight.data)
+
+
+def test_layer_input_and_dtype_errors_name_the_layer():
+    with pytest.raises(
+        TypeError,
+        match=r"^Linear: dtype must be a floating type such as np\.float32 or np\.float64, got dtype\('int32'\)",
+    ):
+        Linear(3, 2, dtype=np.int32)
+    with pytest.raises(TypeError, match=r"^Linear: dtype must be a floating type .*got 'banana'"):
+        Linear(3, 2, dtype="banana")
+    with pytest.raises(TypeError, match=r"^Linear\(3, 2\): expected real numbers, got an array of dtype object"):
+        Linear(3, 2, rng=0)([Value(1.0), Value(2.0), Value(3.0)])
+    with pytest.raises(TypeError, match=r"^ReLU\(\): expected real numbers, got an array of dtype <U1"):
+        ReLU()(["a"])
+    with pytest.raises(TypeError, match=r"^Sequential: item 0 is not a module \(got list\).*Sequential\(\*layers\)"):
+        Sequential([Linear(2, 3, rng=0), ReLU()])
+
+
+def test_layers_take_lists_and_arrays_as_constants(torch):
+    layer = Linear(3, 2, rng=0, dtype="float32")
+    assert layer.weight.dtype == np.float32
+    x = [[0.5, -1.0, 2.0]]
+    out = layer(x)
+    assert out.dtype == np.float32 and out.shape == (1, 2)
+    expected = torch.tensor(x, dtype=torch.float32) @ torch.tensor(layer.weight.data) + torch.tensor(layer.bias.data)
+    assert_close(out.data, expected, rtol=1e-6, what="float32 Linear of a list")
+    assert_close(Tanh()([0.5, -2.0]).data, torch.tanh(torch.tensor([0.5, -2.0])), rtol=1e-15, what="Tanh of a list")

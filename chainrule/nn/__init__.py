@@ -2,15 +2,16 @@
 
 From the notes (scalar ``Value`` graphs, standard library only): ``Neuron``, ``Layer``, ``MLP``.
 For NumPy ``Tensor`` graphs: ``Linear``, ``Sequential``, ``ReLU``, ``Tanh``, ``Sigmoid``; they are
-imported on first use, so ``import chainrule.nn`` never needs NumPy.
+imported on first use, so ``import chainrule.nn`` never needs NumPy. ``unique_parameters`` lists
+parameters once each, for a model of your own whose parts share weights.
 """
 
 from chainrule.nn.mlp import ACTIVATIONS, MLP, Layer, Neuron
-from chainrule.nn.module import Module
+from chainrule.nn.module import Module, unique_parameters
 
 _TENSOR_LAYERS = ("Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "Identity")
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", *_TENSOR_LAYERS]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "unique_parameters", *_TENSOR_LAYERS]
 
 
 def __getattr__(name):

@@ -14,8 +14,8 @@ from numbers import Integral
 
 import numpy as np
 
-from chainrule.nn.module import Module, check_size
-from chainrule.tensor import Tensor, linear
+from chainrule.nn.module import Module, check_size, unique_parameters
+from chainrule.tensor import Tensor, as_float_array, linear
 
 
 def _generator(rng, where: str):
@@ -27,12 +27,29 @@ def _generator(rng, where: str):
     if isinstance(rng, (np.random.Generator, np.random.RandomState)):
         return rng
     if isinstance(rng, Integral) and not isinstance(rng, bool):
+        if rng < 0:  # NumPy's own error would not say which layer, or what to pass
+            raise ValueError(f"{where}: an int seed for rng must be >= 0, got {rng!r}")
         return np.random.default_rng(int(rng))
     raise TypeError(f"{where}: rng must be None, an int seed or a numpy.random.Generator, got {rng!r}")
 
 
-def _as_tensor(x, like: Tensor) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x, dtype=like.dtype)
+def _as_tensor(x, module: Module, dtype=None) -> Tensor:
+    """``x`` (a Tensor, number, nested list or array) as a Tensor; a conversion error names the module."""
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(as_float_array(x, repr(module), dtype), dtype=dtype)
+
+
+def _parameter_dtype(dtype, where: str) -> np.dtype:
+    # Checked before any weights are drawn, so a bad dtype neither names Tensor nor uses up random numbers.
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.kind != "f":
+        given = dtype if dt is None else dt  # int32 rather than <class 'numpy.int32'>
+        raise TypeError(f"{where}: dtype must be a floating type such as np.float32 or np.float64, got {given!r}")
+    return dt
 
 
 class Linear(Module):
@@ -47,6 +64,7 @@ class Linear(Module):
     def __init__(self, nin: int, nout: int, bias: bool = True, rng=None, dtype=np.float64):
         self.nin = check_size(nin, "nin (number of inputs)", "Linear")
         self.nout = check_size(nout, "nout (number of outputs)", "Linear")
+        dtype = _parameter_dtype(dtype, "Linear")
         gen = _generator(rng, "Linear")
         bound = 1.0 / math.sqrt(self.nin)
         self.weight = Tensor(gen.uniform(-bound, bound, size=(self.nin, self.nout)), requires_grad=True, dtype=dtype)
@@ -57,7 +75,7 @@ class Linear(Module):
             self.bias.label = "bias"
 
     def __call__(self, x) -> Tensor:
-        x = _as_tensor(x, self.weight)
+        x = _as_tensor(x, self, self.weight.dtype)
         if not x.shape or x.shape[-1] != self.nin:
             raise ValueError(
                 f"{self!r}: expected inputs whose last dimension is {self.nin} (features), got shape {x.shape}"
@@ -66,7 +84,7 @@ class Linear(Module):
         return linear(x, self.weight, self.bias)
 
     def parameters(self) -> list:
-        return [self.weight] if self.bias is None else [self.weight, self.bias]
+        return unique_parameters([self.weight] if self.bias is None else [self.weight, self.bias])
 
     def __repr__(self) -> str:
         return f"Linear({self.nin}, {self.nout}{'' if self.bias is not None else ', bias=False'})"
@@ -76,7 +94,7 @@ class ReLU(Module):
     """``max(x, 0)`` entrywise."""
 
     def __call__(self, x) -> Tensor:
-        return x.relu() if isinstance(x, Tensor) else Tensor(x).relu()
+        return _as_tensor(x, self).relu()
 
     def __repr__(self) -> str:
         return "ReLU()"
@@ -86,7 +104,7 @@ class Tanh(Module):
     """``tanh(x)`` entrywise, the notes' activation."""
 
     def __call__(self, x) -> Tensor:
-        return x.tanh() if isinstance(x, Tensor) else Tensor(x).tanh()
+        return _as_tensor(x, self).tanh()
 
     def __repr__(self) -> str:
         return "Tanh()"
@@ -96,7 +114,7 @@ class Sigmoid(Module):
     """``1 / (1 + exp(-x))`` entrywise."""
 
     def __call__(self, x) -> Tensor:
-        return x.sigmoid() if isinstance(x, Tensor) else Tensor(x).sigmoid()
+        return _as_tensor(x, self).sigmoid()
 
     def __repr__(self) -> str:
         return "Sigmoid()"
@@ -120,9 +138,19 @@ class Sequential(Module):
 
     def __init__(self, *modules: Module):
         for i, m in enumerate(modules):
+            if isinstance(m, type):
+                # The class itself (Sequential(Linear, ReLU)) is callable and has a parameters attribute,
+                # so it would pass the check below and fail only later, with a confusing error.
+                raise TypeError(
+                    f"Sequential: item {i} is the class {m.__name__}, not a layer; make one, e.g. {m.__name__}(...)"
+                )
             if not callable(m) or not hasattr(m, "parameters"):
+                hint = (
+                    "; to pass a list of layers, unpack it: Sequential(*layers)" if isinstance(m, (list, tuple)) else ""
+                )
                 raise TypeError(
                     f"Sequential: item {i} is not a module (got {type(m).__name__}); pass layers such as Linear(2, 16)"
+                    + hint
                 )
         self.layers = list(modules)
 
@@ -132,7 +160,8 @@ class Sequential(Module):
         return x
 
     def parameters(self) -> list:
-        return [p for layer in self.layers for p in layer.parameters()]
+        # A layer used twice (Sequential(lin, Tanh(), lin)) shares its weights: listed, and trained, once.
+        return unique_parameters([p for layer in self.layers for p in layer.parameters()])
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.layers)

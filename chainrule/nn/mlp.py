@@ -5,11 +5,12 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from numbers import Integral, Real
 
 from chainrule.engine import ACTIVATIONS as ENGINE_ACTIVATIONS
 from chainrule.engine import Inputs, Value, weighted_sum
-from chainrule.nn.module import Module, check_size
+from chainrule.nn.module import Module, check_size, unique_parameters
 
 ACTIVATIONS = tuple(ENGINE_ACTIVATIONS)  # "tanh", "relu", "sigmoid", "linear"
 
@@ -20,26 +21,86 @@ def _check_activation(activation: str, where: str) -> str:
     return activation
 
 
-def _as_sequence(x) -> Sequence:
-    # A one-neuron layer hands the next layer a single Value (as in the notes), not a list.
-    return x if isinstance(x, (list, tuple)) else [x]
+def _random_source(rng, where: str):
+    """Where the initial weights come from: ``random`` itself (None), a ``random.Random``, or an int seed.
+
+    A seed becomes one ``random.Random(seed)`` here, so ``MLP(..., rng=42)`` draws exactly what
+    ``MLP(..., rng=random.Random(42))`` draws: every layer and neuron takes its turn from the same stream.
+    """
+    if rng is None or rng is random:
+        # `random` itself, so random.seed(n) makes the model reproducible, as in the notes.
+        return random
+    if isinstance(rng, random.Random):
+        return rng
+    if isinstance(rng, Integral) and not isinstance(rng, bool):
+        return random.Random(int(rng))
+    raise TypeError(
+        f"{where}: rng must be None, an int seed or a random.Random, got {type(rng).__name__} {rng!r}; "
+        "e.g. rng=42 or rng=random.Random(42)"
+    )
+
+
+def _as_sequence(x, where: str) -> Sequence:
+    """One example's inputs as a list or tuple of numbers and Values."""
+    if isinstance(x, (list, tuple)):
+        return x
+    if isinstance(x, (Value, Real)):
+        # A one-neuron layer hands the next layer a single Value (as in the notes), not a list.
+        return [x]
+    if type(x).__name__ == "Tensor":
+        raise TypeError(
+            f"{where}: got a Tensor, but Neuron, Layer and MLP compute with scalar Values; pass one example "
+            "as a list of numbers (t.data.tolist()), or build the model from Tensor layers: "
+            "Sequential(Linear(...), Tanh(), ...)"
+        )
+    shape = getattr(x, "shape", None)
+    if shape is not None and len(shape) > 1:  # a NumPy array of several examples
+        raise ValueError(
+            f"{where}: got an array of shape {shape}, but this model takes one example at a time (a list "
+            "of numbers); for a batch, call it on each row: [model(x) for x in X]"
+        )
+    if hasattr(x, "tolist"):  # a 1-D NumPy array, or a NumPy scalar, as Python floats
+        return _as_sequence(x.tolist(), where)
+    if isinstance(x, Iterable) and not isinstance(x, (str, bytes)):
+        return list(x)  # a generator, a range, ...: read once
+    return [x]  # not a number: Inputs names it
+
+
+def _unpack(x, where: str) -> Inputs:
+    """``x`` as the ``Inputs`` of one example, or a TypeError naming the input that is not a number."""
+    seq = _as_sequence(x, where)
+    try:
+        return Inputs(seq)
+    except TypeError:
+        position = next((i for i, e in enumerate(seq) if not isinstance(e, (Value, Real))), None)
+        if position is None:
+            raise
+        bad = seq[position]
+        hint = (
+            "; this model takes one example at a time: for a batch, call it on each row, [model(x) for x in X]"
+            if isinstance(bad, (list, tuple)) or hasattr(bad, "shape")
+            else "; convert it first, e.g. float(x)"
+        )
+        shown = repr(bad) if len(repr(bad)) <= 60 else repr(bad)[:57] + "..."
+        raise TypeError(
+            f"{where}: input {position} is {type(bad).__name__} {shown}, not a number or a Value{hint}"
+        ) from None
 
 
 class Neuron(Module):
     """``act = w0*x0 + w1*x1 + ... + b``, then an activation (tanh as in the notes), as one graph node."""
 
-    def __init__(self, nin: int, activation: str = "tanh", rng: random.Random | None = None):
+    def __init__(self, nin: int, activation: str = "tanh", rng: random.Random | int | None = None):
         nin = check_size(nin, "nin (number of inputs)", "Neuron")
         self.activation = _check_activation(activation, "Neuron")
-        # `random` itself unless a generator is given, so random.seed(n) makes it reproducible, as in
-        # the notes. The bias is drawn from the same generator as the weights.
-        rng = rng if rng is not None else random
+        # The bias is drawn from the same generator as the weights, after them.
+        rng = _random_source(rng, "Neuron")
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(rng.uniform(-1, 1))
 
     def __call__(self, x: Sequence | Value | float | Inputs) -> Value:
         if not isinstance(x, Inputs):
-            x = Inputs(_as_sequence(x))
+            x = _unpack(x, "Neuron")
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
         # The notes write `act = sum((wi*xi for wi, xi in zip(self.w, x)), self.b)` (2n nodes)
@@ -48,7 +109,7 @@ class Neuron(Module):
         return weighted_sum(self.w, x, self.b, self.activation)
 
     def parameters(self) -> list:
-        return self.w + [self.b]
+        return unique_parameters([*self.w, self.b])
 
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
@@ -57,18 +118,19 @@ class Neuron(Module):
 class Layer(Module):
     """``nout`` neurons that each see the same ``nin`` inputs."""
 
-    def __init__(self, nin: int, nout: int, activation: str = "tanh", rng: random.Random | None = None):
+    def __init__(self, nin: int, nout: int, activation: str = "tanh", rng: random.Random | int | None = None):
         nout = check_size(nout, "nout (number of neurons)", "Layer")
+        rng = _random_source(rng, "Layer")  # one generator for all the neurons, in turn
         self.neurons = [Neuron(nin, activation=activation, rng=rng) for _ in range(nout)]
 
     def __call__(self, x):
-        x = Inputs(_as_sequence(x))  # unpacked once, read by every neuron
+        x = _unpack(x, "Layer")  # unpacked once, read by every neuron
         outs = [n(x) for n in self.neurons]
         # As in the notes: a layer of one neuron gives back that Value, not a one-element list.
         return outs[0] if len(outs) == 1 else outs
 
     def parameters(self) -> list:
-        return [p for neuron in self.neurons for p in neuron.parameters()]
+        return unique_parameters([p for neuron in self.neurons for p in neuron.parameters()])
 
     def __repr__(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
@@ -78,7 +140,9 @@ class MLP(Module):
     """A multi-layer perceptron: ``MLP(3, [4, 4, 1])`` is 3 inputs, two layers of 4, one output.
 
     ``activation`` is used by the hidden layers; ``output_activation`` by the last layer (None: the
-    same as the hidden layers, as in the notes, where every neuron is tanh).
+    same as the hidden layers, as in the notes, where every neuron is tanh). ``rng`` makes the initial
+    weights reproducible: an int seed or a ``random.Random``; None draws from ``random`` itself, so
+    ``random.seed(n)`` does it, as in the notes.
     """
 
     def __init__(
@@ -87,7 +151,7 @@ class MLP(Module):
         nouts: Sequence[int],
         activation: str = "tanh",
         output_activation: str | None = None,
-        rng: random.Random | None = None,
+        rng: random.Random | int | None = None,
     ):
         nin = check_size(nin, "nin (number of inputs)", "MLP")
         if isinstance(nouts, (str, bytes)) or not hasattr(nouts, "__len__") or len(nouts) == 0:
@@ -95,6 +159,7 @@ class MLP(Module):
         _check_activation(activation, "MLP")
         last = _check_activation(output_activation, "MLP (output)") if output_activation else activation
         sz = [nin] + [check_size(n, "each layer size", "MLP") for n in nouts]
+        rng = _random_source(rng, "MLP")  # one generator for all the layers, in turn
         self.layers = [
             Layer(sz[i], sz[i + 1], activation=last if i == len(nouts) - 1 else activation, rng=rng)
             for i in range(len(nouts))
@@ -106,7 +171,7 @@ class MLP(Module):
         return x
 
     def parameters(self) -> list:
-        return [p for layer in self.layers for p in layer.parameters()]
+        return unique_parameters([p for layer in self.layers for p in layer.parameters()])
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
