@@ -6,17 +6,25 @@
     chainrule graph --html PATH    a page that walks the backward pass node by node
 
 Every mistake on the command line ends in one line that says what was wrong and a non-zero exit,
-never a traceback.
+never a traceback; so does a run whose loss stops being a number. No Python warning reaches the
+screen either: the one line (or the results) is all there is to read.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from chainrule.training import MAX_STEPS, TrainingDiverged
+
 PROG = "chainrule"
+# scikit-learn takes seeds in [0, 2**32 - 1] (chainrule.data.MAX_SEED; not imported from there, since
+# chainrule.data imports NumPy, which `chainrule --help` does not need).
+MAX_DATA_SEED = 2**32 - 1
 
 
 class UsageError(Exception):
@@ -29,24 +37,30 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
-def _checked(convert, accept, expected: str):
-    """An argparse ``type`` that converts the text and accepts the value, or says what was expected."""
+def _checked(convert, accept, expected: str, most=None):
+    """An argparse ``type`` that converts the text and accepts the value (up to ``most``, if given), or
+    says what was expected."""
 
     def parse(text: str):
         try:
             value = convert(text)
         except ValueError:
             value = None
+        shown = repr(text if len(text) <= 40 else text[:37] + "...")  # a 5000-digit number stays one short line
         if value is None or not accept(value):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {shown}")
+        if most is not None and value > most:
+            raise argparse.ArgumentTypeError(f"expected at most {most}, got {shown}")
         return value
 
     return parse
 
 
 _positive_int = _checked(int, lambda n: n >= 1, "a positive whole number")
+_count = _checked(int, lambda n: n >= 1, "a positive whole number", most=MAX_STEPS)
 _positive_float = _checked(float, lambda x: 0.0 < x < float("inf"), "a positive number")
 _seed = _checked(int, lambda n: n >= 0, "a whole number >= 0")
+_data_seed = _checked(int, lambda n: n >= 0, "a whole number >= 0", most=MAX_DATA_SEED)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the notes' training loop: MLP(3, [4, 4, 1]) on four examples",
         description="Run the notes' training loop exactly, printing 'k loss' each step.",
     )
-    lecture.add_argument("--steps", type=_positive_int, default=20, help="training steps (default 20)")
+    lecture.add_argument("--steps", type=_count, default=20, help="training steps (default 20)")
     lecture.add_argument("--lr", type=_positive_float, default=0.05, help="learning rate (default 0.05)")
     lecture.add_argument("--seed", type=_seed, default=0, help="random.seed for the weights (default 0)")
 
@@ -69,9 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train MLP(2, [16, 16, 1]) (ReLU, linear output) on 100 moons points "
         "with hinge loss + 1e-4 L2 and SGD, lr * (1 - 0.9 k / steps).",
     )
-    demo.add_argument("--steps", type=_positive_int, default=100, help="training steps (default 100)")
+    demo.add_argument("--steps", type=_count, default=100, help="training steps (default 100)")
     demo.add_argument("--lr", type=_positive_float, default=1.0, help="initial learning rate (default 1.0)")
-    demo.add_argument("--seed", type=_seed, default=1337, help="seed for the data and the weights (default 1337)")
+    demo.add_argument("--seed", type=_data_seed, default=1337, help="seed for the data and the weights (default 1337)")
     _add_output_options(demo)
 
     train = commands.add_parser(
@@ -86,16 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--epochs",
-        type=_positive_int,
+        type=_count,
         default=None,
         help="passes over the data (digits, default 30) or steps (moons, default 100)",
     )
-    train.add_argument("--steps", type=_positive_int, default=None, help="same as --epochs")
+    train.add_argument("--steps", type=_count, default=None, help="same as --epochs")
     train.add_argument(
         "--lr", type=_positive_float, default=None, help="learning rate (digits: Adam, 5e-3; moons: SGD, 1.0)"
     )
     train.add_argument("--batch-size", type=_positive_int, default=64, help="digits mini-batch size (default 64)")
-    train.add_argument("--seed", type=_seed, default=None, help="seed for the split and weights")
+    train.add_argument("--seed", type=_data_seed, default=None, help="seed for the split and weights")
     _add_output_options(train)
 
     graph = commands.add_parser(
@@ -240,6 +254,10 @@ def _graph_root(model: str, seed: int):
 COMMANDS = {"lecture": _run_lecture, "demo": _run_demo, "train": _run_train, "graph": _run_graph}
 
 
+def _command_name(args) -> str:
+    return f"{args.command} {args.dataset}" if args.command == "train" else args.command
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 on success)."""
     parser = build_parser()
@@ -248,7 +266,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            # NumPy's RuntimeWarnings from an overflowing run (and any library's notices) would bury the
+            # one line that says what happened: a run that goes wrong says so itself (TrainingDiverged).
+            warnings.simplefilter("ignore")
+            COMMANDS[args.command](args)
         return 0
     except UsageError as error:
         print(f"{error}", file=sys.stderr)
@@ -256,10 +278,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, ImportError, OSError, OverflowError, ZeroDivisionError, RuntimeError) as error:
-        # One line: what failed and why; the library's messages already say what to do.
-        print(f"{PROG}: error: {type(error).__name__}: {error}".splitlines()[0], file=sys.stderr)
+    except TrainingDiverged as error:
+        print(
+            f"{PROG} {_command_name(args)}: {error.what} {error.when}; "
+            f"training diverged, try a smaller --lr (it was {error.lr!r})",
+            file=sys.stderr,
+        )
         return 1
+    except BrokenPipeError:
+        # Whoever read the output (`| head`) has gone: stop quietly, as other command-line tools do, and
+        # point stdout at nothing so that Python's final flush has nowhere to fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (
+        ValueError,
+        TypeError,
+        ImportError,
+        OSError,
+        OverflowError,
+        ZeroDivisionError,
+        RuntimeError,
+        MemoryError,
+    ) as error:
+        # One line: what failed and why; the library's messages already say what to do.
+        _one_line(f"{PROG}: error: {type(error).__name__}: {error}")
+        return 1
+    except Exception as error:
+        if os.environ.get("CHAINRULE_TRACEBACK"):
+            raise
+        _one_line(
+            f"{PROG}: internal error (a bug in chainrule, please report it; CHAINRULE_TRACEBACK=1 shows where): "
+            f"{type(error).__name__}: {error}"
+        )
+        return 1
+
+
+def _one_line(message: str) -> None:
+    print(message.splitlines()[0], file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +20,49 @@ from chainrule.nn import MLP
 
 LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
 LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
+# More steps (or epochs) than anyone will wait for; it keeps the counts in the range that the progress
+# bar and the learning-rate schedule can do arithmetic with.
+MAX_STEPS = 10**9
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss of a run (or, after its last update, the model's output) became NaN or infinite.
+
+    Raised by the training loops at the first such number instead of carrying on to report ``loss: nan``.
+    ``what`` says what happened (``"the loss became nan"``), ``when`` where (``"at step 3"``; steps and
+    epochs count from 0, as ``lecture`` prints them and ``history`` lists them) and ``lr`` is the run's
+    learning rate, the usual cause. The command line turns them into its one-line message.
+    """
+
+    def __init__(self, where: str, what: str, when: str, lr: float):
+        self.where, self.what, self.when, self.lr = where, what, when, lr
+        super().__init__(f"{where}: {what} {when}; training diverged, try a smaller lr (it was {lr!r})")
+
+
+def _check_loss(loss: float, where: str, when: str, lr: float) -> None:
+    """Stop the run at the first loss that is not a finite number."""
+    if not math.isfinite(loss):
+        raise TrainingDiverged(where, f"the loss became {loss!r}", when, lr)
+
+
+def _check_outputs(outputs, where: str, when: str, lr: float) -> None:
+    """Stop if the model's outputs are not all finite numbers: after the last update no loss is left to
+    show it, and an accuracy counted from NaN scores (or an argmax over NaN logits) is a made-up number."""
+    import numpy as np
+
+    outputs = np.asarray(outputs, dtype=float)
+    finite = np.isfinite(outputs)
+    if not finite.all():
+        raise TrainingDiverged(where, f"the model's output became {outputs[~finite].flat[0].item()!r}", when, lr)
+
+
+def _check_settings(where: str, lr: float, **counts: int) -> None:
+    """The learning rate and the counts (steps, epochs, ...) of a run, or an error naming the bad one."""
+    if not isinstance(lr, Real) or isinstance(lr, bool) or not 0 <= lr < math.inf:
+        raise ValueError(f"{where}: lr must be a finite number >= 0, got {lr!r}")
+    for name, n in counts.items():
+        if not isinstance(n, Integral) or isinstance(n, bool) or not 1 <= n <= MAX_STEPS:
+            raise ValueError(f"{where}: {name} must be a whole number from 1 to {MAX_STEPS}, got {n!r}")
 
 
 def _progress(iterable, desc: str, enabled: bool):
@@ -39,7 +84,11 @@ class RunResult:
 
 # -- the notes -------------------------------------------------------------------------------------
 def lecture(steps: int = 20, lr: float = 0.05, seed: int = 0, log: Callable[[str], None] = print) -> RunResult:
-    """The notes' training loop, printing ``k loss`` each step, then the predictions."""
+    """The notes' training loop, printing ``k loss`` each step, then the predictions.
+
+    Raises ``TrainingDiverged`` at the first loss that is NaN or infinite (a learning rate too large).
+    """
+    _check_settings("lecture", lr, steps=steps)
     random.seed(seed)
     n = MLP(3, [4, 4, 1])
     xs, ys = LECTURE_XS, LECTURE_YS
@@ -48,6 +97,7 @@ def lecture(steps: int = 20, lr: float = 0.05, seed: int = 0, log: Callable[[str
         # forward pass
         ypred = [n(x) for x in xs]
         loss = sum([(yout - ygt) ** 2 for ygt, yout in zip(ys, ypred)])
+        _check_loss(loss.data, "lecture", f"at step {k}", lr)
         # backward pass
         for p in n.parameters():
             p.grad = 0.0
@@ -58,6 +108,7 @@ def lecture(steps: int = 20, lr: float = 0.05, seed: int = 0, log: Callable[[str
         log(f"{k} {loss.data}")
         losses.append(loss.data)
     ypred = [n(x) for x in xs]
+    _check_outputs([y.data for y in ypred], "lecture", f"after step {steps - 1}", lr)
     log("predictions: " + ", ".join(f"{y.data:+.4f}" for y in ypred) + f"  (targets {ys})")
     return RunResult(
         history={"loss": losses}, final={"loss": losses[-1], "predictions": [y.data for y in ypred]}, model=n
@@ -113,10 +164,13 @@ def moons_demo(
 
     ``engine='value'`` trains the scalar ``MLP`` (one node per number, ``chainrule demo``);
     ``engine='tensor'`` the same network on Tensors (one node per array operation, ``chainrule train moons``).
+    Raises ``TrainingDiverged`` at the first loss that is NaN or infinite (a learning rate too large).
     """
     import numpy as np
 
     from chainrule import data
+
+    _check_settings("moons_demo", lr, steps=steps)
 
     X, y = data.moons(n_samples=n_samples, noise=0.1, seed=seed)
     if engine == "value":
@@ -146,11 +200,14 @@ def moons_demo(
     bar = _progress(range(steps), name, progress)
     for k in bar:
         loss, scores = demo_step(model, inputs, labels, k, steps, lr)
+        _check_loss(loss, "moons_demo", f"at step {k}", lr)
         accuracy = accuracy_from_scores(scores, labels)
         history["loss"].append(loss)
         history["accuracy"].append(accuracy)
         bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.0%}")
-    accuracy = accuracy_from_scores(predict(X), y)
+    scores = predict(X)
+    _check_outputs(scores, "moons_demo", f"after step {steps - 1}", lr)
+    accuracy = accuracy_from_scores(scores, y)
     result = RunResult(history=history, final={"loss": history["loss"][-1], "accuracy": accuracy}, model=model)
     if out_dir is not None:
         title = f"chainrule ({engine.capitalize()} engine): moons decision boundary"
@@ -179,7 +236,10 @@ def train_digits(
     out_dir: Path | None = None,
     progress: bool = True,
 ) -> RunResult:
-    """An MLP 64-128-10 trained with Adam on scikit-learn's digits (80/20 stratified split)."""
+    """An MLP 64-128-10 trained with Adam on scikit-learn's digits (80/20 stratified split).
+
+    Raises ``TrainingDiverged`` at the first batch whose loss is NaN or infinite (a learning rate too large).
+    """
     import numpy as np
 
     from chainrule import data
@@ -187,6 +247,9 @@ def train_digits(
     from chainrule.optim import Adam
     from chainrule.tensor import Tensor, no_grad
 
+    _check_settings("train_digits", lr, epochs=epochs)
+    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"train_digits: batch_size must be a whole number >= 1, got {batch_size!r}")
     split = data.digits(seed=seed)
     model = digits_model(seed, hidden)
     optimizer = Adam(model.parameters(), lr=lr)
@@ -194,23 +257,31 @@ def train_digits(
     n = len(split.X_train)
     history = {"loss": [], "accuracy": [], "test accuracy": []}
 
-    def predict(X):
+    def logits(X):
         with no_grad():
-            return model(Tensor(X)).data.argmax(axis=1)
+            return model(Tensor(X)).data
+
+    def predict(X):
+        return logits(X).argmax(axis=1)
 
     bar = _progress(range(epochs), "train digits", progress)
-    for _epoch in bar:
+    for epoch in bar:
         order = order_rng.permutation(n)
         epoch_loss = 0.0
         for start in range(0, n, batch_size):
             batch = order[start : start + batch_size]
             loss = cross_entropy(model(Tensor(split.X_train[batch])), split.y_train[batch])
+            value = float(loss.data)
+            _check_loss(value, "train_digits", f"in epoch {epoch} (batch {start // batch_size})", lr)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            epoch_loss += float(loss.data) * len(batch)
-        train_accuracy = float(np.mean(predict(split.X_train) == split.y_train))
-        test_accuracy = float(np.mean(predict(split.X_test) == split.y_test))
+            epoch_loss += value * len(batch)
+        train_logits, test_logits = logits(split.X_train), logits(split.X_test)
+        for outputs in (train_logits, test_logits):
+            _check_outputs(outputs, "train_digits", f"after epoch {epoch}", lr)
+        train_accuracy = float(np.mean(train_logits.argmax(axis=1) == split.y_train))
+        test_accuracy = float(np.mean(test_logits.argmax(axis=1) == split.y_test))
         history["loss"].append(epoch_loss / n)
         history["accuracy"].append(train_accuracy)
         history["test accuracy"].append(test_accuracy)

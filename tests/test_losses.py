@@ -1,17 +1,21 @@
 """``chainrule.losses`` on scalar Values against ``torch.nn.functional`` (float64): values and gradients of
-mse, hinge, binary cross-entropy (probabilities and logits), cross-entropy and the L2 penalty.
+mse, hinge, binary cross-entropy (probabilities and logits), cross-entropy and the L2 penalty; then the
+inputs users push a library with (NumPy scalars, NaN and infinities, empty inputs, generators, wrong
+shapes and types), on both engines: PyTorch's number, or an error that names the loss.
 """
 
 from __future__ import annotations
 
+import math
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracle import assert_close, check_against_torch
 
-from chainrule import Value
+from chainrule import Tensor, Value
 from chainrule.losses import (
     accuracy_from_scores,
     binary_cross_entropy,
@@ -251,3 +255,407 @@ def test_accuracy_from_scores():
     scores = [Value(0.3), Value(-2.0), Value(0.1), -0.5]
     assert accuracy_from_scores(scores, [1, -1, -1, 1]) == 0.5
     assert accuracy_from_scores([Value(1.0)], [1]) == 1.0
+
+
+# -- No silent wrong numbers: PyTorch's number, or an error that names the loss ---------------------
+# NumPy scalars where floats were expected, NaN and infinities, empty and odd-shaped inputs, generators.
+NAN, INF = math.nan, math.inf
+
+
+def check_tensor_loss(torch, ours, theirs, inputs, what: str, constants=()):
+    """``check_loss`` for Tensor leaves (arrays in ``inputs`` become Tensors that require grad)."""
+    return check_against_torch(
+        torch,
+        ours,
+        theirs,
+        inputs,
+        rtol=REL,
+        atol=1e-15,
+        grad_rtol=1e-10,
+        grad_atol=1e-15,
+        constants=constants,
+        what=what,
+    )
+
+
+def test_cross_entropy_with_a_numpy_integer_target_on_values_matches_torch(torch):
+    for target in (np.int64(1), np.int32(2), np.uint8(0)):
+        check_loss(
+            torch,
+            lambda z, target=target: cross_entropy(z, target),
+            lambda tz, target=target: torch.nn.functional.cross_entropy(tz.unsqueeze(0), torch.tensor([int(target)])),
+            [[0.5, -1.25, 2.0]],
+            f"cross_entropy with target {target!r}",
+        )
+
+
+@pytest.mark.parametrize("target", [np.int64(2), 2, np.array(2)])
+def test_cross_entropy_of_one_example_tensor_and_one_index_matches_torch(torch, target):
+    # PyTorch's unbatched form: logits of shape (C,) and a single class index.
+    check_tensor_loss(
+        torch,
+        lambda z: cross_entropy(z, target),
+        lambda tz: torch.nn.functional.cross_entropy(tz, torch.tensor(int(target))),
+        [np.array([0.5, -1.25, 2.0, 0.0])],
+        "cross_entropy of one (C,) example",
+    )
+
+
+def test_cross_entropy_takes_generators_tuples_and_arrays_of_logits(torch):
+    rows, targets = [[0.5, -1.0, 2.0], [1.5, 0.25, -3.0]], [2, 0]
+    expected = torch.nn.functional.cross_entropy(torch.tensor(rows), torch.tensor(targets))
+    for logits, targs in [
+        ((row for row in rows), iter(targets)),
+        (tuple(tuple(row) for row in rows), tuple(targets)),
+        (np.array(rows), np.array(targets)),
+        ([[np.float64(z) for z in row] for row in rows], [np.int64(t) for t in targets]),
+    ]:
+        assert_close(cross_entropy(logits, targs).data, expected, rtol=REL, what=f"cross_entropy of {type(logits)}")
+    first = torch.nn.functional.cross_entropy(torch.tensor([rows[0]]), torch.tensor([2]))
+    assert_close(cross_entropy((z for z in rows[0]), 2).data, first, rtol=REL, what="a generator of one example")
+
+
+@pytest.mark.parametrize("loss", ["mse", "binary_cross_entropy"])
+def test_numpy_float_targets_work_on_values(torch, loss):
+    preds = [0.25, 0.5, 0.875]
+    targets = [np.float64(0.0), np.float32(1.0), np.float64(0.5)]
+    F = torch.nn.functional
+    ours = {"mse": lambda p, t: mse(p, t, reduction="mean"), "binary_cross_entropy": binary_cross_entropy}[loss]
+    theirs = {"mse": F.mse_loss, "binary_cross_entropy": F.binary_cross_entropy}[loss]
+    reference = torch.tensor([float(t) for t in targets])
+    for numbers in (targets, np.array(targets, dtype=np.float64), (t for t in targets)):
+        check_loss(
+            torch,
+            lambda p, numbers=numbers: ours(p, numbers),
+            lambda tp: theirs(tp, reference),
+            [preds],
+            f"{loss} with NumPy targets in a {type(numbers).__name__}",
+        )
+    # one prediction and one NumPy number
+    check_loss(torch, lambda p: ours(p, np.float64(1.0)), lambda tp: theirs(tp, torch.tensor(1.0)), [0.75], loss)
+
+
+def test_numpy_float_targets_work_on_tensors(torch):
+    check_tensor_loss(
+        torch,
+        lambda p: mse(p, np.float64(0.5)),
+        lambda tp: torch.nn.functional.mse_loss(tp, torch.tensor(0.5), reduction="sum"),
+        [np.array(0.25)],
+        "mse of a 0-d Tensor and a NumPy float",
+    )
+    check_tensor_loss(
+        torch,
+        lambda p: binary_cross_entropy(p, np.array([np.float32(1.0), np.float32(0.0)])),
+        lambda tp: torch.nn.functional.binary_cross_entropy(tp, torch.tensor([1.0, 0.0])),
+        [np.array([0.75, 0.125])],
+        "binary_cross_entropy with float32 targets",
+    )
+
+
+# NaN in the predictions is carried to the loss as PyTorch carries it: never replaced, never an error.
+NAN_CASES = {
+    "mse": (
+        lambda p: mse(p, [1.0, -1.0], reduction="mean"),
+        lambda F, tp: F.mse_loss(tp, tp.new_tensor([1.0, -1.0])),
+    ),
+    "hinge": (
+        # the notes' hinge, relu(1 - y s); relu lets the gradient through a NaN, as PyTorch's does
+        lambda p: hinge(p, [1.0, -1.0]),
+        lambda F, tp: torch_relu_hinge(tp, tp.new_tensor([1.0, -1.0])),
+    ),
+    "cross_entropy": (
+        lambda p: cross_entropy(p, 1),
+        lambda F, tp: F.cross_entropy(tp.unsqueeze(0), tp.new_tensor([1]).long()),
+    ),
+    "binary_cross_entropy from logits": (
+        lambda p: binary_cross_entropy(p, [1.0, 0.25], from_logits=True),
+        lambda F, tp: F.binary_cross_entropy_with_logits(tp, tp.new_tensor([1.0, 0.25])),
+    ),
+}
+
+
+def torch_relu_hinge(ts, labels):
+    return (1 - labels * ts).relu().mean()
+
+
+@pytest.mark.parametrize("name", NAN_CASES)
+@pytest.mark.parametrize("scores", [[NAN, 0.5], [0.5, NAN]])
+def test_nan_predictions_give_nan_losses_as_in_torch_on_values(torch, name, scores):
+    ours, theirs = NAN_CASES[name]
+    loss = check_loss(torch, ours, lambda tp: theirs(torch.nn.functional, tp), [scores], f"{name} of {scores}")
+    assert math.isnan(loss.data)
+
+
+@pytest.mark.parametrize("name", ["mse", "cross_entropy", "binary_cross_entropy from logits"])
+def test_nan_predictions_give_nan_losses_as_in_torch_on_tensors(torch, name):
+    ours, theirs = NAN_CASES[name]
+    scores = np.array([NAN, 0.5]) if name != "cross_entropy" else np.array([[0.5, NAN, 1.0]])
+    F = torch.nn.functional
+    if name == "cross_entropy":
+        ours_t, theirs_t = (lambda p: cross_entropy(p, [1])), (lambda tp: F.cross_entropy(tp, torch.tensor([1])))
+    else:
+        ours_t, theirs_t = ours, (lambda tp: theirs(F, tp))
+    loss = check_tensor_loss(torch, ours_t, theirs_t, [scores], f"{name} of a NaN Tensor")
+    assert math.isnan(loss.item())
+
+
+def test_nan_scores_give_a_nan_tensor_hinge_as_torchs_margin_loss(torch):
+    scores = torch.tensor([NAN, 0.5], requires_grad=True)
+    expected = torch.nn.functional.margin_ranking_loss(scores, torch.zeros(2), torch.tensor([1.0, -1.0]), margin=1.0)
+    ours = Tensor([NAN, 0.5], requires_grad=True)
+    loss = hinge(ours, [1.0, -1.0])
+    assert_close(loss.item(), expected, rtol=REL, what="hinge of a NaN score")
+    expected.backward()
+    loss.backward()
+    assert_close(ours.grad, scores.grad, rtol=REL, what="hinge gradient at a NaN score")
+
+
+# The Tensor engine's log_softmax warns (RuntimeWarning) where it meets inf - inf, with PyTorch's numbers.
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("logits", [[-INF, 1.0], [INF, 1.0], [1e308, -1e308], [-INF, -INF], [1000.0, 1e-300]])
+@pytest.mark.parametrize("target", [0, 1])
+def test_cross_entropy_of_infinite_and_extreme_logits_is_torchs(torch, logits, target):
+    F = torch.nn.functional
+    check_loss(
+        torch,
+        lambda z: cross_entropy(z, target),
+        lambda tz: F.cross_entropy(tz.unsqueeze(0), torch.tensor([target])),
+        [logits],
+        f"cross_entropy of {logits}, target {target}",
+    )
+    check_tensor_loss(
+        torch,
+        lambda z: cross_entropy(z, [target]),
+        lambda tz: F.cross_entropy(tz, torch.tensor([target])),
+        [np.array([logits])],
+        f"cross_entropy of the Tensor {logits}, target {target}",
+    )
+
+
+@pytest.mark.parametrize("logit", [NAN, INF, -INF, 40.0, -40.0, 745.0, -745.0, 0.0])
+@pytest.mark.parametrize("target", [0.0, 1.0, 0.5])
+def test_binary_cross_entropy_from_logits_is_torchs_everywhere(torch, logit, target):
+    # Targets that require grad too: d/dy = -x. At +-inf PyTorch's formula gives NaN in places; so does ours.
+    F = torch.nn.functional
+    check_loss(
+        torch,
+        lambda x, y: binary_cross_entropy(x, y, from_logits=True),
+        lambda tx, ty: F.binary_cross_entropy_with_logits(tx, ty),
+        [[logit], [target]],
+        f"binary_cross_entropy from logit {logit}, target {target}",
+    )
+    check_tensor_loss(
+        torch,
+        lambda x, y: binary_cross_entropy(x, y, from_logits=True),
+        lambda tx, ty: F.binary_cross_entropy_with_logits(tx, ty),
+        [np.array([logit]), np.array([target])],
+        f"binary_cross_entropy of the Tensor logit {logit}, target {target}",
+    )
+
+
+def test_binary_cross_entropy_keeps_the_tiny_loss_of_a_confident_right_answer(torch):
+    # log1p(exp(-40)) = 4.2e-18; log(1 + exp(-40)) rounds it to 0, a relative error of 100%.
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor([40.0]), torch.tensor([1.0]))
+    assert_close(binary_cross_entropy([Value(40.0)], [1.0], from_logits=True).data, expected, rtol=1e-15)
+    assert_close(binary_cross_entropy(Tensor([40.0]), [1.0], from_logits=True).item(), expected, rtol=1e-15)
+
+
+def test_binary_cross_entropy_from_logits_keeps_float32(torch):
+    x = Tensor([0.5, -2.0], requires_grad=True, dtype=np.float32)
+    loss = binary_cross_entropy(x, [1.0, 0.0], from_logits=True)
+    loss.backward()
+    assert loss.dtype == np.float32 and x.grad.dtype == np.float32
+    tx = torch.tensor([0.5, -2.0], requires_grad=True)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(tx, torch.tensor([1.0, 0.0]))
+    expected.backward()
+    assert_close(loss.item(), expected, rtol=1e-6, what="float32 loss")
+    assert_close(x.grad, tx.grad, rtol=1e-6, what="float32 gradient")
+
+
+def test_mse_of_a_square_too_large_for_a_float_is_inf_as_in_torch(torch):
+    check_loss(
+        torch,
+        lambda p: mse(p, [0.0, 1.0]),
+        lambda tp: torch.nn.functional.mse_loss(tp, torch.tensor([0.0, 1.0]), reduction="sum"),
+        [[1e200, 2.0]],
+        "mse of 1e200",
+    )
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (lambda p: mse(p, np.zeros(0)), lambda F, tp: F.mse_loss(tp, torch_zeros(tp, 0), reduction="sum")),
+        (lambda p: hinge(p, np.zeros(0), reduction="sum"), lambda F, tp: tp.sum()),
+        (
+            lambda p: binary_cross_entropy(p, np.zeros(0), reduction="sum", from_logits=True),
+            lambda F, tp: F.binary_cross_entropy_with_logits(tp, torch_zeros(tp, 0), reduction="sum"),
+        ),
+        (
+            lambda p: binary_cross_entropy(p, np.zeros(0), reduction="sum"),
+            lambda F, tp: F.binary_cross_entropy(tp, torch_zeros(tp, 0), reduction="sum"),
+        ),
+    ],
+)
+def test_the_sum_over_an_empty_tensor_is_0_as_in_torch(torch, ours, theirs):
+    loss = ours(Tensor(np.zeros(0), requires_grad=True))
+    expected = theirs(torch.nn.functional, torch.zeros(0, requires_grad=True))
+    assert_close(loss.item(), expected, rtol=0.0)
+    assert math.copysign(1.0, loss.item()) == 1.0  # +0.0, as torch
+
+
+def torch_zeros(like, n):
+    return like.new_zeros(n)
+
+
+def test_cross_entropy_of_an_empty_batch_sums_to_0_as_in_torch(torch):
+    logits = Tensor(np.zeros((0, 3)), requires_grad=True)
+    loss = cross_entropy(logits, np.zeros(0, dtype=int), reduction="sum")
+    assert loss.item() == 0.0 and math.copysign(1.0, loss.item()) == 1.0
+    loss.backward()
+    assert logits.grad.shape == (0, 3)
+
+
+def test_losses_take_generators_and_single_values(torch):
+    preds = [Value(0.5), Value(-0.25), Value(2.0)]
+    targets = [1.0, -1.0, 1.0]
+    assert mse(iter(preds), iter(targets)).data == mse(preds, targets).data
+    assert hinge(iter(preds), (t for t in targets)).data == hinge(preds, targets).data
+    assert l2_penalty(p for p in preds).data == l2_penalty(preds).data
+    assert l2_penalty(Value(3.0)).data == 9.0
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    assert l2_penalty(t).item() == 5.0 and l2_penalty(t)._prev == (t,)
+
+
+def test_l2_penalty_takes_a_numpy_weight(torch):
+    check_loss(
+        torch,
+        lambda p: l2_penalty(p, weight=np.float64(0.25)),
+        lambda tp: 0.25 * (tp * tp).sum(),
+        [[0.5, -3.0]],
+        "l2_penalty with a NumPy weight",
+    )
+
+
+def test_accuracy_from_scores_of_arrays_tensors_and_values():
+    scores = np.array([[0.5], [-1.0], [2.0], [-0.1]])
+    labels = np.array([[1.0], [1.0], [1.0], [-1.0]])
+    assert accuracy_from_scores(scores, labels) == 0.75
+    assert accuracy_from_scores(Tensor(scores), Tensor(labels)) == 0.75
+    assert accuracy_from_scores([Value(s) for s in scores.ravel()], [Value(y) for y in labels.ravel()]) == 0.75
+    assert accuracy_from_scores(0.5, 1) == 1.0
+
+
+def test_accuracy_from_nan_scores_is_nan_not_a_count():
+    # A NaN score is neither right nor wrong; counting it as either would be a made-up number.
+    assert math.isnan(accuracy_from_scores([0.5, NAN], [1, -1]))
+    assert math.isnan(accuracy_from_scores(Tensor([0.5, 1.0]), [1, NAN]))
+
+
+LOGITS = [Value(1.0), Value(2.0), Value(0.5)]
+ERRORS = [
+    # (call, error type, message): every message starts with the function's name
+    (lambda: cross_entropy([], 0), ValueError, r"^cross_entropy: got no logits"),
+    (lambda: cross_entropy([[]], [0]), ValueError, r"^cross_entropy: got no logits of example 0"),
+    (
+        lambda: cross_entropy(LOGITS, True),
+        TypeError,
+        r"^cross_entropy: target must be an integer class index, got True$",
+    ),
+    (lambda: cross_entropy(LOGITS, np.bool_(True)), TypeError, r"^cross_entropy: target must be an integer class"),
+    (
+        lambda: cross_entropy(LOGITS, None),
+        TypeError,
+        r"^cross_entropy: target must be an integer class index, got None",
+    ),
+    (lambda: cross_entropy(LOGITS, 1.0), TypeError, r"^cross_entropy: .*got 1\.0; class probabilities are not"),
+    (lambda: cross_entropy([LOGITS], None), TypeError, r"^cross_entropy: targets must be .*got NoneType None"),
+    (lambda: cross_entropy("abc", 0), TypeError, r"^cross_entropy: logits must be a list .*got str 'abc'"),
+    (lambda: cross_entropy(None, 0), TypeError, r"^cross_entropy: logits must be a list .*got NoneType None"),
+    (lambda: cross_entropy(Value(1.0), 0), TypeError, r"^cross_entropy: logits must be a list of scores, one per"),
+    (lambda: cross_entropy([[1.0, 2.0], 3.0], [0, 0]), TypeError, r"^cross_entropy: example 1 is one number"),
+    (lambda: cross_entropy([Tensor([1.0, 2.0])], [0]), TypeError, r"^cross_entropy: example 0 is a Tensor; pass one"),
+    (lambda: cross_entropy(Tensor(np.zeros((0, 3))), []), TypeError, r"^cross_entropy: targets must be integer"),
+    (
+        lambda: cross_entropy(Tensor(np.zeros((0, 3))), np.zeros(0, dtype=int)),
+        ValueError,
+        r"^cross_entropy: got no predictions \(shape \(0, 3\)\), and a mean over none is undefined",
+    ),
+    (lambda: cross_entropy(Tensor(np.zeros((2, 0))), [0, 0]), ValueError, r"^cross_entropy: .*\(2, 0\): no classes"),
+    (lambda: cross_entropy(Tensor(np.zeros((2, 3))), None), TypeError, r"^cross_entropy: targets are None"),
+    (lambda: cross_entropy(Tensor(np.zeros((1, 3))), [True]), TypeError, r"^cross_entropy: .*got dtype bool"),
+    (
+        lambda: cross_entropy(Tensor(np.zeros((1, 3))), Tensor([1.0])),
+        TypeError,
+        r"^cross_entropy: .*dtype float64 \(a Tensor holds floats: pass the indices as integers",
+    ),
+    (lambda: cross_entropy(Tensor(np.zeros(3)), [1]), ValueError, r"^cross_entropy: logits must have shape \(N, C\)"),
+    (lambda: mse([Value(1.0)], [1.0, 2.0]), ValueError, r"^mse: 1 predictions but 2 targets$"),
+    (lambda: mse([Value(1.0)], None), TypeError, r"^mse: targets must be a Value, a number, or a list of them, got No"),
+    (lambda: mse([Value(1.0)], [None]), TypeError, r"^mse: targets must be Values or numbers, got NoneType None at"),
+    (lambda: mse([Value(1.0)], ["a"]), TypeError, r"^mse: targets must be Values or numbers, got str 'a' at index 0$"),
+    (lambda: mse([Value(1.0)], "1"), TypeError, r"^mse: targets must be a Value, a number, or a list of them, got str"),
+    (lambda: mse([[Value(1.0)]], [[1.0]]), TypeError, r"^mse: predictions must be .*at index 0; flatten nested lists"),
+    (lambda: mse({Value(1.0)}, [1.0]), TypeError, r"^mse: predictions must be a Value, a number, .*got set"),
+    (lambda: mse({"a": 1.0}, [1.0]), TypeError, r"^mse: predictions must be a Value, a number, .*got dict"),
+    (lambda: mse([Tensor([1.0])], [1.0]), TypeError, r"^mse: predictions must be .*not a list of Tensors"),
+    (lambda: mse(Value(1.0), Tensor([1.0])), TypeError, r"^mse: targets are a Tensor but the predictions are Values"),
+    (lambda: mse([Value(1.0)], [1j]), TypeError, r"^mse: targets must be Values or numbers, got complex 1j"),
+    (lambda: mse([], []), ValueError, r"^mse: got no predictions$"),
+    (lambda: mse(Tensor([1.0, 2.0]), None), TypeError, r"^mse: targets are None; pass an array or Tensor of shape"),
+    (
+        lambda: mse(Tensor([1.0, 2.0]), [1.0, 2.0, 3.0]),
+        ValueError,
+        r"^mse: predictions have shape \(2,\) but targets have shape \(3,\); pass one target per prediction",
+    ),
+    (
+        lambda: mse(Tensor(np.ones((2, 1))), [1.0, 2.0]),
+        ValueError,
+        r"^mse: .*shape \(2,\); reshape them, e\.g\. np\.reshape\(targets, \(2, 1\)\)$",
+    ),
+    (lambda: mse(Tensor(np.ones(0)), np.ones(0), reduction="mean"), ValueError, r"^mse: got no predictions \(shape"),
+    (lambda: hinge([Value(1.0), Value(2.0)], [0, 2]), ValueError, r"^hinge: labels must be -1 or \+1, got 0$"),
+    (lambda: hinge(Tensor([1.0, 2.0]), [2, -1]), ValueError, r"^hinge: labels must be -1 or \+1, got 2\.0 \(1 such"),
+    (lambda: hinge([Value(1.0)], [NAN]), ValueError, r"^hinge: labels must be -1 or \+1, got nan$"),
+    (lambda: hinge([Value(1.0)], None), TypeError, r"^hinge: targets must be a Value, a number, or a list of them"),
+    (lambda: hinge(Tensor([1.0]), None), TypeError, r"^hinge: targets are None"),
+    (lambda: hinge(Tensor(np.zeros(0)), np.zeros(0)), ValueError, r"^hinge: got no predictions \(shape \(0,\)\)"),
+    (lambda: binary_cross_entropy([Value(0.5)], None), TypeError, r"^binary_cross_entropy: targets must be a Value"),
+    (lambda: binary_cross_entropy([Value(0.5)], [None]), TypeError, r"^binary_cross_entropy: targets must be Values"),
+    (lambda: binary_cross_entropy(Tensor([0.5]), None), TypeError, r"^binary_cross_entropy: targets are None"),
+    (lambda: binary_cross_entropy([Value(NAN)], [1.0]), ValueError, r"^binary_cross_entropy: predictions must be prob"),
+    (lambda: binary_cross_entropy([0.5], [NAN]), ValueError, r"^binary_cross_entropy: targets must lie in \[0, 1\]"),
+    (
+        lambda: binary_cross_entropy(Tensor(np.zeros(0)), np.zeros(0), from_logits=True),
+        ValueError,
+        r"^binary_cross_entropy: got no predictions",
+    ),
+    (
+        lambda: binary_cross_entropy([Value(0.5)], [1.0], from_logits="False"),
+        TypeError,
+        r"^binary_cross_entropy: from_logits must be True or False, got 'False'$",
+    ),
+    (lambda: l2_penalty([1.0, 2.0]), TypeError, r"^l2_penalty: expected Values or Tensors, got float 1\.0 at index 0"),
+    (lambda: l2_penalty(np.array([1.0])), TypeError, r"^l2_penalty: expected Values or Tensors, got float64"),
+    (lambda: l2_penalty([]), ValueError, r"^l2_penalty: got no parameters; pass model\.parameters\(\)"),
+    (lambda: l2_penalty(iter([])), ValueError, r"^l2_penalty: got no parameters"),
+    (lambda: l2_penalty(None), TypeError, r"^l2_penalty: expected a model's parameters .*got NoneType None"),
+    (lambda: l2_penalty([[Value(1.0)]]), TypeError, r"^l2_penalty: expected Values or Tensors, got list"),
+    (lambda: l2_penalty([Value(1.0), Tensor([1.0])]), TypeError, r"^l2_penalty: got both Values \(index 0\) and Tens"),
+    (lambda: l2_penalty([Tensor([1.0]), Value(1.0)]), TypeError, r"^l2_penalty: got both Values \(index 1\) and Tens"),
+    (lambda: l2_penalty([Value(1.0)], weight=None), TypeError, r"^l2_penalty: weight must be a number, got NoneType"),
+    (lambda: l2_penalty([Tensor([1.0])], weight="1"), TypeError, r"^l2_penalty: weight must be a number, got str"),
+    (lambda: l2_penalty([Value(1.0)], weight=Value(2.0)), TypeError, r"^l2_penalty: weight .*multiply the result"),
+    (lambda: accuracy_from_scores([], []), ValueError, r"^accuracy_from_scores: got no scores$"),
+    (lambda: accuracy_from_scores(np.zeros(0), np.zeros(0)), ValueError, r"^accuracy_from_scores: got no scores$"),
+    (lambda: accuracy_from_scores(Tensor(np.zeros((0, 1))), []), ValueError, r"^accuracy_from_scores: got no scores"),
+    (lambda: accuracy_from_scores([1.0, 2.0], [1]), ValueError, r"^accuracy_from_scores: 2 scores but 1 labels$"),
+    (lambda: accuracy_from_scores([1.0], None), TypeError, r"^accuracy_from_scores: labels must be a Value, a number"),
+    (lambda: accuracy_from_scores(["a"], [1]), TypeError, r"^accuracy_from_scores: scores must be Values or numbers"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", ERRORS, ids=[m[1:40] for _, _, m in ERRORS])
+def test_wrong_inputs_give_an_error_that_names_the_loss(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
