@@ -11,13 +11,17 @@ notes' topological sort), then runs each node's ``_backward`` from the output ba
 The sort here is iterative, so a graph a million nodes deep does not hit Python's recursion limit the
 way the notes' recursive ``build_topo`` does; the order it produces is the same.
 
-The gradient rule, the same for both engines (and PyTorch's):
+The gradient rule, the same for both engines:
 
 * a **leaf** (a node made by you, with no ``_prev``: a weight, an input) *accumulates*: each
   ``backward()`` adds into its ``grad`` until you reset it (``zero_grad()``, or the notes'
   ``p.grad = 0.0``);
 * an **interior** node's ``grad`` is *this pass's*: ``backpropagate`` clears it before the pass, so
   calling ``backward()`` twice through a shared subgraph never counts the first pass again.
+
+Leaves get exactly PyTorch's numbers. PyTorch keeps no interior gradient at all (unless asked with
+``retain_grad()``); chainrule keeps the latest pass's, which is what ``torch.autograd.grad`` of the
+latest output gives, so you can look at it, as the notes do, without it ever feeding a later pass.
 
 The state that changes how operations behave (whether they record the graph: ``no_grad``) is kept
 per thread, and backward passes run one at a time, so threads that share parameters add their

@@ -41,6 +41,7 @@ naming the operation and the offending values, as the scalar engine does.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Callable
 
@@ -53,6 +54,25 @@ __all__ = ["Tensor", "no_grad", "unbroadcast", "linear", "sum_of_squares", "hing
 Vjp = Callable[[np.ndarray], np.ndarray]
 
 _new = object.__new__
+
+
+def _holders_of_an_array_held_once() -> int:
+    """What ``sys.getrefcount`` says, inside ``Tensor.data``, of an array that only its tensor holds.
+
+    Measured rather than assumed, as the count of temporary references differs between Python
+    versions; where there is no reference count (not CPython), every saved array is copied."""
+
+    class Holder:
+        __slots__ = ("_data",)
+
+    holder = Holder()
+    holder._data = np.empty(0)
+    data = holder._data  # the same references as in Tensor.data: the slot, a local name, the argument
+    return _refcount(data)
+
+
+_refcount = getattr(sys, "getrefcount", lambda obj: 1 << 30)
+_ALONE = _holders_of_an_array_held_once()
 
 
 # -- conversion and checks ---------------------------------------------------------------------
@@ -142,14 +162,18 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
-    if extra < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[extra:])):
-        # Summing would hide a rule that returned the wrong shape: say so instead.
-        raise ValueError(
-            f"backward: a gradient of shape {grad.shape} cannot belong to a tensor of shape {shape} (it is not "
-            "that shape broadcast); a custom _backward must pass each operand a gradient of its own shape"
-        )
-    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
-    return np.add.reduce(grad, axis=axes).reshape(shape) if axes else grad.reshape(shape)
+    axes = list(range(extra))
+    for i, n in enumerate(shape):
+        m = grad.shape[extra + i] if extra >= 0 else -1
+        if n == 1 and m != 1:
+            axes.append(extra + i)
+        elif n != m:
+            # Summing would hide a rule that returned the wrong shape: say so instead.
+            raise ValueError(
+                f"backward: a gradient of shape {grad.shape} cannot belong to a tensor of shape {shape} (it is "
+                "not that shape broadcast); a custom _backward must pass each operand a gradient of its own shape"
+            )
+    return np.add.reduce(grad, axis=tuple(axes)).reshape(shape) if axes else grad.reshape(shape)
 
 
 # -- the graph node ------------------------------------------------------------------------------
@@ -258,10 +282,13 @@ class Tensor(Node):
     def data(self) -> np.ndarray:
         """The array of numbers. Once an operation has used this tensor, the first read hands out a
         copy (copy on write), so changing it never changes what the recorded graph computes with."""
-        if self._saved:
-            self._data = self._data.copy()
+        data = self._data
+        # Copy only while something else may hold the array: a graph's saved operands, a view of it,
+        # another tensor. If this tensor is its only holder (the graph is gone), nothing can be hurt.
+        if self._saved and (_refcount(data) > _ALONE or data.base is not None):
+            self._data = data = data.copy()
             self._saved = False
-        return self._data
+        return data
 
     @data.setter
     def data(self, value) -> None:
