@@ -410,6 +410,15 @@ def l2_penalty(parameters, weight: float = 1.0):
             "to scale by a Value, multiply the result: w * l2_penalty(params)"
         )
     weight = float(weight)  # a NumPy weight would make the Values' gradients NumPy numbers
+    if type(parameters) is list and parameters:
+        # The usual call, l2_penalty(model.parameters()), once a training step: one look at the types.
+        kinds = set(map(type, parameters))
+        if kinds == {Value}:
+            return sum_of_squares(parameters, weight)
+        if len(kinds) == 1 and _is_tensor(parameters[0]):
+            from chainrule.tensor import sum_of_squares as tensor_sum_of_squares
+
+            return tensor_sum_of_squares(parameters, weight)
     if isinstance(parameters, Value) or _is_tensor(parameters):
         params = [parameters]
     elif parameters is None or isinstance(parameters, (str, bytes)) or not isinstance(parameters, Iterable):

@@ -84,7 +84,7 @@ class Linear(Module):
         return linear(x, self.weight, self.bias)
 
     def parameters(self) -> list:
-        return unique_parameters([self.weight] if self.bias is None else [self.weight, self.bias])
+        return [self.weight] if self.bias is None else [self.weight, self.bias]
 
     def __repr__(self) -> str:
         return f"Linear({self.nin}, {self.nout}{'' if self.bias is not None else ', bias=False'})"
