@@ -53,6 +53,20 @@ def _as_float(data, where: str = "Value") -> float:
     )
 
 
+def _operand(x, where: str) -> Value:
+    """A plain number on either side of an operator, as a Value (a leaf); anything else is a clear error."""
+    if type(x) is float:
+        return Value(x)
+    if isinstance(x, Real):
+        return Value(_as_float(x, where))
+    hint = (
+        "; a Value and a Tensor belong to two different engines: use Values with Values, Tensors with Tensors"
+        if type(x).__name__ == "Tensor"
+        else "; convert it first, e.g. float(x)"
+    )
+    raise TypeError(f"{where}: cannot combine a Value with {type(x).__name__} {_short_number(x)}{hint}")
+
+
 def _short_number(x) -> str:
     text = repr(x)
     return text if len(text) <= 40 else f"{text[:20]}...{text[-8:]} ({len(text)} digits)"
@@ -145,17 +159,17 @@ class Value(Node):
 
     # -- arithmetic: each operation computes its result and its local derivatives side by side ----
     def __add__(self, other: Value | Number) -> Value:
-        other = other if isinstance(other, Value) else Value(other)
+        other = other if isinstance(other, Value) else _operand(other, "add")
         # d(a + b)/da = 1, d(a + b)/db = 1
         return Value(self.data + other.data, (self, other), "+", _local_grads=(1.0, 1.0))
 
     def __mul__(self, other: Value | Number) -> Value:
-        other = other if isinstance(other, Value) else Value(other)
+        other = other if isinstance(other, Value) else _operand(other, "mul")
         # d(a * b)/da = b, d(a * b)/db = a
         return Value(self.data * other.data, (self, other), "*", _local_grads=(other.data, self.data))
 
     def __truediv__(self, other: Value | Number) -> Value:
-        other = other if isinstance(other, Value) else Value(other)
+        other = other if isinstance(other, Value) else _operand(other, "division")
         a, b = self.data, other.data
         if b == 0.0:
             raise ZeroDivisionError(f"division: cannot divide {_describe(self)} by zero ({_describe(other)})")
@@ -190,23 +204,23 @@ class Value(Node):
         return Value(-self.data, (self,), "neg", _local_grads=(-1.0,))
 
     def __radd__(self, other: Number) -> Value:  # other + self
-        return Value(other) + self
+        return _operand(other, "add") + self
 
     def __sub__(self, other: Value | Number) -> Value:  # self - other
-        other = other if isinstance(other, Value) else Value(other)
+        other = other if isinstance(other, Value) else _operand(other, "sub")
         return self + (-other)
 
     def __rsub__(self, other: Number) -> Value:  # other - self
-        return Value(other) + (-self)
+        return _operand(other, "sub") + (-self)
 
     def __rmul__(self, other: Number) -> Value:  # other * self
-        return Value(other) * self
+        return _operand(other, "mul") * self
 
     def __rtruediv__(self, other: Number) -> Value:  # other / self
-        return Value(other) / self
+        return _operand(other, "division") / self
 
     def __rpow__(self, other: Number) -> Value:  # other ** self
-        return Value(other) ** self
+        return _operand(other, "pow") ** self
 
     # -- functions -----------------------------------------------------------------------------
     def exp(self) -> Value:
@@ -364,8 +378,12 @@ def weighted_sum(
     except KeyError:
         names = ", ".join(ACTIVATIONS)
         raise ValueError(f"weighted_sum: activation must be one of {names}; got {activation!r}") from None
-    w_data = [w.data for w in weights]
-    out, slope = activate(sum(map(_mul, w_data, x_data), bias.data))
+    try:
+        w_data = [w.data for w in weights]
+        b_data = bias.data
+    except AttributeError:
+        raise TypeError("weighted_sum: the weights and the bias must be Values (the neuron's parameters)") from None
+    out, slope = activate(sum(map(_mul, w_data, x_data), b_data))
     # d act/dx only for the inputs that are Values: all of them, or those at value_positions
     w_for_values = w_data if inputs.value_positions is None else [w_data[i] for i in inputs.value_positions]
     local_grads = (*x_data, *w_for_values, 1.0)  # d act/dw, d act/dx, d act/db
@@ -380,6 +398,8 @@ def sum_of_squares(values: Iterable[Value], weight: float = 1.0) -> Value:
     values = tuple(values)
     total = 0.0
     for v in values:
+        if not isinstance(v, Value):
+            raise TypeError(f"sum_of_squares: expected Values, got {type(v).__name__} {_short_number(v)}")
         total += v.data * v.data
     twice = 2.0 * weight
     return Value(weight * total, values, "sumsq", _local_grads=[twice * v.data for v in values])

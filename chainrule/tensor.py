@@ -271,6 +271,8 @@ class Tensor(Node):
         for i, c in enumerate(children):
             if not isinstance(c, Tensor):
                 raise TypeError(f"Tensor: _children must be Tensors, got {type(c).__name__} at position {i}")
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"Tensor: requires_grad must be True or False, got {requires_grad!r}")
         recorded = _grad_mode.enabled and any(c._requires_grad for c in children)
         self._requires_grad = bool(requires_grad) or recorded
         self._prev = children if recorded else ()
@@ -447,7 +449,11 @@ class Tensor(Node):
         if isinstance(other, Tensor):
             return other
         if type(other) is float or type(other) is int:
-            return _constant(np.asarray(other, dtype=self._data.dtype))
+            dtype = self._data.dtype
+            if dtype == np.float64:
+                return _constant(np.asarray(other, dtype=dtype))
+            with np.errstate(over="ignore"):  # 1e300 in float32 is inf, as in PyTorch: no warning
+                return _constant(np.asarray(other, dtype=dtype))
         if other is None:
             raise TypeError(f"{where}: expected real numbers (a number, an array or a Tensor), got None")
         return _constant(np.array(as_float_array(other, where, self._data.dtype), copy=True))

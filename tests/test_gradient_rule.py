@@ -453,3 +453,30 @@ def test_bad_inputs_name_the_operation():
         t.sum(axis=1.5)
     with pytest.raises(TypeError, match=r"Tensor: _children must be Tensors, got Value"):
         Tensor(1.0, _children=(Value(1.0),))
+
+
+def test_values_mixed_with_other_things_name_the_operation():
+    with pytest.raises(TypeError, match=r"add: cannot combine a Value with NoneType None"):
+        Value(1.0) + None
+    with pytest.raises(TypeError, match=r"sub: cannot combine a Value with str 'a'"):
+        "a" - Value(1.0)
+    with pytest.raises(TypeError, match=r"mul: cannot combine a Value with Tensor .*two different engines"):
+        Value(1.0) * Tensor([1.0])
+    with pytest.raises(TypeError, match=r"weighted_sum: the weights and the bias must be Values"):
+        weighted_sum([1.0], [1.0], Value(1.0))
+    with pytest.raises(TypeError, match=r"sum_of_squares: expected Values, got float 1.0"):
+        from chainrule.engine import sum_of_squares
+
+        sum_of_squares([1.0])
+    with pytest.raises(TypeError, match=r"Tensor: requires_grad must be True or False, got 'yes'"):
+        Tensor(1.0, requires_grad="yes")
+    # NumPy scalars are numbers: they work, and the result stays a Python float
+    out = np.float32(2.0) * Value(1.5) + np.int64(1)
+    assert out.data == 4.0 and type(out.data) is float
+
+
+def test_a_huge_number_in_a_float32_tensor_is_inf_without_a_warning(torch, recwarn):
+    t = Tensor([1.0], dtype=np.float32) * 1e300
+    assert t.dtype == np.float32 and np.isinf(t.data[0])
+    assert torch.isinf(torch.ones(1, dtype=torch.float32) * 1e300).all()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
