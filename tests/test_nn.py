@@ -321,11 +321,15 @@ def test_a_batch_given_to_a_scalar_model_is_a_clear_error():
         model(None)
 
 
-def test_a_tensor_given_to_a_scalar_model_is_a_clear_error():
+def test_a_tensor_row_is_one_example_and_a_tensor_with_a_graph_is_a_clear_error():
+    # A 1-D Tensor is one example's numbers, as micrograd takes it; a batch or a Tensor with a gradient
+    # to follow cannot go into a scalar model.
     from chainrule import Tensor
 
-    with pytest.raises(
-        TypeError,
-        match=r"^Layer: got a Tensor, but Neuron, Layer and MLP compute with scalar Values.*Sequential\(Linear",
-    ):
-        MLP(2, [3, 1], rng=0)(Tensor([1.0, 2.0]))
+    model = MLP(2, [3, 1], rng=0)
+    assert model(Tensor([1.0, 2.0])).data == model([1.0, 2.0]).data
+    assert model(np.array([1.0, 2.0])).data == model([1.0, 2.0]).data
+    with pytest.raises(TypeError, match=r"^Layer: got a Tensor that requires grad.*Sequential\(Linear"):
+        model(Tensor([1.0, 2.0], requires_grad=True))
+    with pytest.raises(ValueError, match=r"one example at a time"):
+        model(Tensor([[1.0, 2.0], [3.0, 4.0]]))

@@ -86,6 +86,8 @@ class Linear(Module):
     def parameters(self) -> list:
         return [self.weight] if self.bias is None else [self.weight, self.bias]
 
+    forward = __call__  # the PyTorch name for the same computation
+
     def __repr__(self) -> str:
         return f"Linear({self.nin}, {self.nout}{'' if self.bias is not None else ', bias=False'})"
 
@@ -95,6 +97,8 @@ class ReLU(Module):
 
     def __call__(self, x) -> Tensor:
         return _as_tensor(x, self).relu()
+
+    forward = __call__  # the PyTorch name for the same computation
 
     def __repr__(self) -> str:
         return "ReLU()"
@@ -106,6 +110,8 @@ class Tanh(Module):
     def __call__(self, x) -> Tensor:
         return _as_tensor(x, self).tanh()
 
+    forward = __call__  # the PyTorch name for the same computation
+
     def __repr__(self) -> str:
         return "Tanh()"
 
@@ -116,6 +122,8 @@ class Sigmoid(Module):
     def __call__(self, x) -> Tensor:
         return _as_tensor(x, self).sigmoid()
 
+    forward = __call__  # the PyTorch name for the same computation
+
     def __repr__(self) -> str:
         return "Sigmoid()"
 
@@ -125,6 +133,8 @@ class Identity(Module):
 
     def __call__(self, x):
         return x
+
+    forward = __call__  # the PyTorch name for the same computation
 
     def __repr__(self) -> str:
         return "Identity()"
@@ -159,6 +169,10 @@ class Sequential(Module):
             x = layer(x)  # the output of one layer is the input of the next: the forward pass
         return x
 
+    def _named_members(self):
+        # Named by position, as PyTorch's Sequential names them: "0.weight", "2.bias".
+        return ((str(i), layer) for i, layer in enumerate(self.layers))
+
     def parameters(self) -> list:
         # A layer used twice (Sequential(lin, Tanh(), lin)) shares its weights: listed, and trained, once.
         return unique_parameters([p for layer in self.layers for p in layer.parameters()])
@@ -173,6 +187,8 @@ class Sequential(Module):
         if isinstance(index, slice):
             return Sequential(*self.layers[index])
         return self.layers[index]
+
+    forward = __call__  # the PyTorch name for the same computation
 
     def __repr__(self) -> str:
         return "Sequential(" + ", ".join(repr(m) for m in self.layers) + ")"

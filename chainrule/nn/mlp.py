@@ -47,12 +47,16 @@ def _as_sequence(x, where: str) -> Sequence:
     if isinstance(x, (Value, Real)):
         # A one-neuron layer hands the next layer a single Value (as in the notes), not a list.
         return [x]
-    if type(x).__name__ == "Tensor":
-        raise TypeError(
-            f"{where}: got a Tensor, but Neuron, Layer and MLP compute with scalar Values; pass one example "
-            "as a list of numbers (t.data.tolist()), or build the model from Tensor layers: "
-            "Sequential(Linear(...), Tanh(), ...)"
-        )
+    if type(x).__name__ == "Tensor" and x.ndim <= 1:
+        # One example's numbers, as constants (micrograd takes them too): a Tensor's graph cannot join a
+        # graph of Values, so say so if it has one.
+        if x.requires_grad:
+            raise TypeError(
+                f"{where}: got a Tensor that requires grad; Neuron, Layer and MLP compute with scalar Values, "
+                "so its gradient could not reach it. Pass its numbers (t.detach()) or use Tensor layers: "
+                "Sequential(Linear(...), Tanh(), ...)"
+            )
+        return x.data.reshape(-1).tolist()
     shape = getattr(x, "shape", None)
     if shape is not None and len(shape) > 1:  # a NumPy array of several examples
         raise ValueError(
@@ -109,7 +113,10 @@ class Neuron(Module):
         return weighted_sum(self.w, x, self.b, self.activation)
 
     def parameters(self) -> list:
+        # The same list Module.named_parameters finds (w, then b), built directly: it is asked every step.
         return unique_parameters([*self.w, self.b])
+
+    forward = __call__  # the PyTorch name for the same computation
 
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
@@ -132,8 +139,13 @@ class Layer(Module):
     def parameters(self) -> list:
         return unique_parameters([p for neuron in self.neurons for p in neuron.parameters()])
 
+    forward = __call__
+    _summary_as_one_row = True  # summary(): one row for the layer, not one per neuron
+
     def __repr__(self) -> str:
-        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+        activations = {n.activation for n in self.neurons}
+        activation = activations.pop() if len(activations) == 1 else "mixed"
+        return f"Layer({len(self.neurons[0].w)}, {len(self.neurons)}, activation={activation!r})"
 
 
 class MLP(Module):
@@ -173,5 +185,10 @@ class MLP(Module):
     def parameters(self) -> list:
         return unique_parameters([p for layer in self.layers for p in layer.parameters()])
 
+    forward = __call__
+
     def __repr__(self) -> str:
-        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+        sizes = [len(layer.neurons) for layer in self.layers]
+        acts = [layer.neurons[0].activation for layer in self.layers]
+        last = f", output_activation={acts[-1]!r}" if acts[-1] != acts[0] else ""
+        return f"MLP({len(self.layers[0].neurons[0].w)}, {sizes}, activation={acts[0]!r}{last})"

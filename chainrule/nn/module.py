@@ -1,11 +1,33 @@
-"""What every model has in common: a list of parameters and a way to reset their gradients."""
+"""What every model has in common, written the PyTorch way: subclass ``Module``, assign layers and
+parameters as attributes, write ``forward``, call the model.
+
+    class Net(Module):
+        def __init__(self):
+            self.fc1 = Linear(4, 8)
+            self.fc2 = Linear(8, 3)
+
+        def forward(self, x):
+            return self.fc2(self.fc1(x).relu())
+
+``Net().parameters()`` finds ``fc1.weight``, ``fc1.bias``, ``fc2.weight``, ``fc2.bias``: a module's
+parameters are found by walking its attributes in the order they were assigned, into sub-modules and
+into lists, tuples and dicts of them (the notes' ``Layer`` keeps ``self.neurons``, a ``Neuron``
+keeps ``self.w``). A parameter is a leaf that can learn: a ``Value`` you made, or a ``Tensor`` with
+``requires_grad=True``. Each one is listed once, under the first name it was found by, however many
+places share it. No ``super().__init__()`` is needed: the notes' classes don't call it either.
+
+Standard library only: NumPy is imported the first time you ask for a ``state_dict``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from numbers import Integral
+from typing import Any, NamedTuple
 
 from chainrule.autodiff import zero_grad
+from chainrule.engine import Value
 
 
 def check_size(n, what: str, where: str) -> int:
@@ -30,17 +52,231 @@ def unique_parameters(params: Iterable) -> list:
     return list({id(p): p for p in params}.values())
 
 
-class Module:
-    """Base class of Neuron, Layer, MLP and the Tensor layers.
+def _is_tensor(x) -> bool:
+    # Without importing NumPy: if chainrule.tensor was never imported, no Tensor exists.
+    tensor_module = sys.modules.get("chainrule.tensor")
+    return tensor_module is not None and isinstance(x, tensor_module.Tensor)
 
-    A module made of other modules lists its parameters with ``unique_parameters``, so that a part
-    used in two places is trained once.
-    """
+
+def is_parameter(x) -> bool:
+    """A leaf that can learn: a ``Value`` with no ``_prev``, or a leaf ``Tensor`` with ``requires_grad``."""
+    if isinstance(x, Value):
+        return not x._prev
+    return _is_tensor(x) and x.requires_grad and not x._prev
+
+
+class LoadResult(NamedTuple):
+    """What ``load_state_dict(..., strict=False)`` left out, as PyTorch reports it."""
+
+    missing_keys: list
+    unexpected_keys: list
+
+
+class Module:
+    """Base class of the notes' Neuron, Layer, MLP, the Tensor layers, and your own models."""
+
+    training = True  # every module starts in training mode; train() and eval() switch it, children too
+    _summary_as_one_row = False  # summary() shows such a module (a notes Layer) as one row, not its parts
+
+    # -- calling ---------------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if type(self).forward is Module.forward:
+            raise NotImplementedError(
+                f"{type(self).__name__}: define forward(self, x), the computation the model does; calling the "
+                "model calls forward"
+            )
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        """The computation: ``model(x)`` calls ``model.forward(x)``. Subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__}: define forward(self, x)")
+
+    # -- what a module is made of ----------------------------------------------------------------------
+    def _named_members(self) -> Iterator[tuple[str, Any]]:
+        """This module's own attributes that may hold parameters or sub-modules, in assignment order."""
+        return iter(vars(self).items())
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The sub-modules directly inside this one (also those in lists), with their names."""
+        for name, item in _walk(self._named_members(), ""):
+            if isinstance(item, Module):
+                yield name, item
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every module inside it, each once, with dotted names (``''`` for this one)."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [
+                (f"{name}.{child_name}" if name else child_name, child) for child_name, child in module.named_children()
+            ]
+            stack.extend(reversed(children))  # depth first, in assignment order
+
+    def modules(self) -> list[Module]:
+        return [m for _, m in self.named_modules()]
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Any]]:
+        """Every parameter with its dotted name (``fc1.weight``, ``layers.0.neurons.1.w.0``), in the
+        order the attributes were assigned, each parameter once (under the first name found)."""
+        seen = set()
+        for module_name, module in self.named_modules(prefix):
+            for name, item in _walk(module._named_members(), module_name):
+                if is_parameter(item) and id(item) not in seen:
+                    seen.add(id(item))
+                    yield name, item
 
     def parameters(self) -> list:
         """Every trainable Value (or Tensor) of this module, each once, in a fixed order."""
-        return []
+        return [p for _, p in self.named_parameters()]
 
     def zero_grad(self) -> None:
         """Reset the gradients of all parameters (they accumulate across ``backward()`` calls)."""
         zero_grad(self.parameters())
+
+    # -- training and evaluation -----------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and every module inside it in training mode (``eval()`` for evaluation).
+
+        Layers that act differently while training (dropout, batch normalisation) read ``self.training``.
+        Returns the module, so ``model = Net().eval()`` works."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode must be True or False, got {mode!r}")
+        for _, module in self.named_modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode for this module and every module inside it: ``train(False)``."""
+        return self.train(False)
+
+    # -- state -----------------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Every parameter's numbers, by name: a NumPy array each (a Value gives a 0-d array); copies."""
+        import numpy as np
+
+        return {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping, strict: bool = True) -> LoadResult:
+        """Set every parameter from ``state`` (name to array, as ``state_dict()`` gives).
+
+        All or nothing: every entry is checked first, and if any is missing, unexpected (``strict``) or
+        of the wrong shape, one ValueError names every such key and the model is left unchanged.
+        Returns the missing and unexpected keys (both empty when ``strict``)."""
+        import numpy as np
+
+        where = f"load_state_dict ({type(self).__name__})"
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"{where}: expected a dict of name to array (model.state_dict()), got {type(state).__name__}"
+            )
+        params = dict(self.named_parameters())
+        missing = [name for name in params if name not in state]
+        unexpected = [name for name in state if name not in params]
+        problems = []
+        if strict:
+            problems += [f"missing {name!r}" for name in missing]
+            problems += [f"unexpected {name!r}" for name in unexpected]
+        arrays = {}
+        for name, p in params.items():
+            if name not in state:
+                continue
+            value = state[name]
+            value = getattr(value, "data", value) if isinstance(value, Value) or _is_tensor(value) else value
+            if hasattr(value, "detach"):  # a torch tensor
+                value = value.detach().cpu().numpy()
+            try:
+                array = np.asarray(value)
+            except (TypeError, ValueError):
+                array = None
+            if array is None or array.dtype.kind not in "biuf":
+                problems.append(f"{name!r} is not an array of numbers ({type(value).__name__})")
+                continue
+            expected = () if isinstance(p, Value) else p.shape
+            if array.shape != expected:
+                problems.append(f"{name!r} has shape {array.shape}, the model's has shape {expected}")
+                continue
+            arrays[name] = array
+        if problems:
+            shown = "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
+            raise ValueError(f"{where}: {len(problems)} problem(s), nothing was loaded: {shown}")
+        for name, array in arrays.items():
+            p = params[name]
+            if isinstance(p, Value):
+                p.data = float(array)
+            else:
+                p.data = np.array(array, dtype=p.dtype, copy=True)
+        return LoadResult([] if strict else missing, [] if strict else unexpected)
+
+    # -- looking at it -----------------------------------------------------------------------------
+    def summary(self) -> str:
+        """A table of the layers inside (name, what it is, its parameters' shapes and count) and the total.
+
+        The useful view of a big model: a notes ``Layer`` is one row, not one per neuron."""
+        rows = [("layer", "module", "parameters", "count")]
+        seen: set = set()
+        stack = [("", self)]
+        while stack:
+            name, module = stack.pop()
+            children = list(module.named_children())
+            whole = module._summary_as_one_row or not children
+            own = [
+                (n, p)
+                for n, p in (module.named_parameters() if whole else _walk(module._named_members(), ""))
+                if is_parameter(p) and id(p) not in seen
+            ]
+            seen.update(id(p) for _, p in own)
+            if whole or own:
+                count = sum(_size(p) for _, p in own)
+                rows.append((name or "(itself)", _short_repr(module), _shapes(own), f"{count:,}"))
+            if not whole:
+                stack.extend(reversed([(f"{name}.{n}" if name else n, child) for n, child in children]))
+        total = len(seen) and sum(_size(p) for p in self.parameters())
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = [
+            "  ".join(cell.rjust(w) if i == 3 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+            for row in rows
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines.append(f"total: {total:,} parameters")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        children = ", ".join(f"{name}={child!r}" for name, child in self.named_children())
+        return f"{type(self).__name__}({children})"
+
+
+def _walk(items: Iterable[tuple[str, Any]], prefix: str) -> Iterator[tuple[str, Any]]:
+    """Modules and parameters among ``items``, looking into lists, tuples and dicts, with dotted names.
+    Stops at modules (their insides are their own)."""
+    stack = [(f"{prefix}.{name}" if prefix else str(name), item) for name, item in items]
+    stack.reverse()
+    while stack:
+        name, item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed([(f"{name}.{i}", e) for i, e in enumerate(item)]))
+        elif isinstance(item, dict):
+            stack.extend(reversed([(f"{name}.{k}", e) for k, e in item.items() if isinstance(k, str)]))
+        elif isinstance(item, Module) or isinstance(item, Value) or _is_tensor(item):
+            yield name, item
+
+
+def _size(p) -> int:
+    return 1 if isinstance(p, Value) else int(p.size)
+
+
+def _shapes(own: list) -> str:
+    values = sum(1 for _, p in own if isinstance(p, Value))
+    parts = [f"{n.rsplit('.', 1)[-1]} {tuple(p.shape)}" for n, p in own if not isinstance(p, Value)]
+    if values:
+        parts.append(f"{values} Value{'s' if values != 1 else ''}")
+    return ", ".join(parts) or "-"
+
+
+def _short_repr(module: Module) -> str:
+    text = repr(module) if type(module).__repr__ is not Module.__repr__ else type(module).__name__
+    return text if len(text) <= 48 else type(module).__name__
