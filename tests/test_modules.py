@@ -216,7 +216,8 @@ def test_strict_loading_names_every_problem_and_changes_nothing(torch):
     t_state = {k: torch.tensor(v) for k, v in bad.items() if k != "fc1.weight"}
     with pytest.raises(
         RuntimeError,
-        match=r'Missing key\(s\) in state_dict: "fc1.weight", "fc2.bias".*\n.*Unexpected key\(s\) in state_dict: "fc3.weight"',
+        match=r'Missing key\(s\) in state_dict: "fc1.weight", "fc2.bias".*\n.*'
+        r'Unexpected key\(s\) in state_dict: "fc3.weight"',
     ):
         twin.load_state_dict(t_state)
 
