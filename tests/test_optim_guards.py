@@ -189,6 +189,14 @@ NUMBERS = [
 ]
 
 
+def step_both(optimizer, loss, t_optimizer, t_loss) -> None:
+    """One step of each optimizer on its own side: zero the grads, back-propagate the loss, step."""
+    for opt, make_loss in ((optimizer, loss), (t_optimizer, t_loss)):
+        opt.zero_grad()
+        make_loss().backward()
+        opt.step()
+
+
 @pytest.mark.parametrize("lr, torch_lr", NUMBERS, ids=["float32-exact", "float32", "float64", "fraction"])
 @pytest.mark.parametrize(
     "ours, theirs, options",
@@ -207,12 +215,7 @@ def test_numpy_and_fraction_hyperparameters_train_like_torch(torch, lr, torch_lr
     t_optimizer = getattr(torch.optim, theirs)(t_params, lr=torch_lr, **torch_options)
     assert type(optimizer.lr) is float and optimizer.lr == torch_lr
     for step in range(6):
-        optimizer.zero_grad()
-        objective(*params).backward()
-        optimizer.step()
-        t_optimizer.zero_grad()
-        objective(*t_params).backward()
-        t_optimizer.step()
+        step_both(optimizer, lambda: objective(*params), t_optimizer, lambda: objective(*t_params))
         # a NumPy scalar here would spread to every later result (and once broke zero_grad on step 3)
         assert all(type(p.data) is float and type(p.grad) is float for p in params), f"step {step}"
         assert_close([p.data for p in params], [t.item() for t in t_params], rtol=0.0, atol=1e-12, what=f"step {step}")
@@ -251,12 +254,7 @@ def test_a_parameter_that_joins_late_is_stepped_like_torch(torch, ours, theirs, 
         return (x * x).sum() if step < 2 else (x * y).tanh().sum() + (y * y).sum()
 
     for step in range(6):
-        optimizer.zero_grad()
-        loss(a, b, step).backward()
-        optimizer.step()
-        t_optimizer.zero_grad()
-        loss(ta, tb, step).backward()
-        t_optimizer.step()
+        step_both(optimizer, lambda k=step: loss(a, b, k), t_optimizer, lambda k=step: loss(ta, tb, k))
         assert_close(a.data, ta, rtol=0.0, atol=1e-12, what=f"step {step}: a")
         assert_close(b.data, tb, rtol=0.0, atol=1e-12, what=f"step {step}: b")
     assert not np.array_equal(b.data, start_b)
@@ -286,12 +284,7 @@ def test_a_learning_rate_schedule_set_between_steps_is_checked_and_follows_torch
         optimizer.lr = lr
         for group in t_optimizer.param_groups:
             group["lr"] = float(lr)
-        optimizer.zero_grad()
-        objective(*params).backward()
-        optimizer.step()
-        t_optimizer.zero_grad()
-        objective(*t_params).backward()
-        t_optimizer.step()
+        step_both(optimizer, lambda: objective(*params), t_optimizer, lambda: objective(*t_params))
         assert type(optimizer.lr) is float and all(type(p.data) is float for p in params)
         assert_close([p.data for p in params], [t.item() for t in t_params], rtol=0.0, atol=1e-12, what=f"step {step}")
     for bad, error in [(math.nan, ValueError), (-0.1, ValueError), ("0.1", TypeError)]:
