@@ -2,7 +2,8 @@
 
 ``Value``, ``numerical_derivative``, ``gradcheck``, ``chainrule.nn`` (Neuron, Layer, MLP),
 ``chainrule.losses``, ``chainrule.optim`` and ``no_grad`` need only the standard library. ``Tensor``
-and ``draw_dot`` load NumPy or graphviz the first time you use them.
+and ``draw_dot`` load NumPy or graphviz the first time you use them; ``save``, ``load`` and
+``load_state_dict`` (a model to a safetensors file and back) load NumPy and safetensors when called.
 """
 
 from chainrule.autodiff import is_grad_enabled, no_grad
@@ -14,6 +15,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "Tensor": "chainrule.tensor",
     "draw_dot": "chainrule.viz.graph",
+    "save": "chainrule.serialization",
+    "load": "chainrule.serialization",
+    "load_state_dict": "chainrule.serialization",
 }
 
 __all__ = ["Value", "numerical_derivative", "gradcheck", "GradcheckError", "no_grad", "is_grad_enabled", *_LAZY]

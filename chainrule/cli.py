@@ -3,6 +3,8 @@
     chainrule lecture              the notes' training loop, step by step
     chainrule demo                 micrograd's moons demo on scalar Values, with a picture
     chainrule train digits|moons   the Tensor engine on real data
+    chainrule eval PATH            a model saved by `demo --save PATH` or `train ... --save PATH`, measured
+                                   again on its data (the same held-out digits, the same moons)
     chainrule graph --html PATH    a page that walks the backward pass node by node
 
 Every mistake on the command line ends in one line that says what was wrong and a non-zero exit,
@@ -87,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--lr", type=_positive_float, default=1.0, help="initial learning rate (default 1.0)")
     demo.add_argument("--seed", type=_data_seed, default=1337, help="seed for the data and the weights (default 1337)")
     _add_output_options(demo)
+    _add_save_option(demo)
 
     train = commands.add_parser(
         "train",
@@ -111,6 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=_positive_int, default=64, help="digits mini-batch size (default 64)")
     train.add_argument("--seed", type=_data_seed, default=None, help="seed for the split and weights")
     _add_output_options(train)
+    _add_save_option(train)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="a saved model's accuracy on the data it was trained for",
+        description="Load a model saved by `chainrule demo --save PATH` or `chainrule train digits|moons "
+        "--save PATH` and print its accuracy on the same data (for digits the same held-out test split, for "
+        "moons the points it was trained on): the accuracy its training printed.",
+    )
+    evaluate.add_argument("path", type=Path, metavar="PATH", help="the model file (.safetensors)")
 
     graph = commands.add_parser(
         "graph",
@@ -142,6 +155,15 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _add_save_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--save",
+        type=Path,
+        metavar="PATH",
+        help="after training, save the model (a safetensors file) with what `chainrule eval PATH` needs",
+    )
+
+
 def _version() -> str:
     from chainrule import __version__
 
@@ -168,6 +190,7 @@ def _run_lecture(args) -> None:
 def _run_demo(args) -> None:
     from chainrule.training import moons_demo
 
+    _check_save_path(args.save, "demo")
     result = moons_demo(
         steps=args.steps,
         lr=args.lr,
@@ -176,6 +199,7 @@ def _run_demo(args) -> None:
         progress=not args.no_progress,
     )
     _report(result, "demo")
+    _save_model(result, args.save, "demo", {"steps": args.steps, "lr": args.lr, "seed": args.seed})
 
 
 def _run_train(args) -> None:
@@ -186,25 +210,73 @@ def _run_train(args) -> None:
     count = args.epochs if args.epochs is not None else args.steps
     out_dir = None if args.no_plots else args.out
     progress = not args.no_progress
+    command = f"train {args.dataset}"
+    _check_save_path(args.save, command)
     if args.dataset == "digits":
-        result = training.train_digits(
-            epochs=count or 30,
-            lr=args.lr or 5e-3,
-            batch_size=args.batch_size,
-            seed=0 if args.seed is None else args.seed,
-            out_dir=out_dir,
-            progress=progress,
-        )
+        settings = {
+            "epochs": count or 30,
+            "lr": args.lr or 5e-3,
+            "batch_size": args.batch_size,
+            "seed": 0 if args.seed is None else args.seed,
+        }
+        result = training.train_digits(**settings, out_dir=out_dir, progress=progress)
     else:
-        result = training.moons_demo(
-            engine="tensor",
-            steps=count or 100,
-            lr=args.lr or 1.0,
-            seed=1337 if args.seed is None else args.seed,
-            out_dir=out_dir,
-            progress=progress,
+        settings = {"steps": count or 100, "lr": args.lr or 1.0, "seed": 1337 if args.seed is None else args.seed}
+        result = training.moons_demo(engine="tensor", **settings, out_dir=out_dir, progress=progress)
+    _report(result, command)
+    _save_model(result, args.save, command, settings)
+
+
+def _check_save_path(path: Path | None, command: str) -> None:
+    """Before training: that ``--save PATH`` can be written, so a long run does not end in a failed save."""
+    if path is None:
+        return
+    from chainrule.serialization import require_safetensors
+
+    require_safetensors()
+    if path.is_dir():
+        raise UsageError(
+            f"{PROG} {command}: --save {path} is a folder; give a file name, e.g. {path / 'model.safetensors'}"
         )
-    _report(result, f"train {args.dataset}")
+    if not path.parent.is_dir():
+        raise UsageError(f"{PROG} {command}: --save {path}: the folder {path.parent} does not exist")
+
+
+def _save_model(result, path: Path | None, command: str, settings: dict) -> None:
+    """Save the trained model with what ``chainrule eval`` needs: the data it was trained on (``task``) and
+    the accuracy the run printed, to compare with."""
+    if path is None:
+        return
+    from chainrule import serialization
+
+    metadata = {
+        "command": f"{PROG} {command}",
+        "settings": settings,
+        "task": result.task,
+        "reported": {name: value for name, value in result.final.items() if "accuracy" in name},
+    }
+    print(f"saved {serialization.save(result.model, path, metadata=metadata)}")
+
+
+def _run_eval(args) -> None:
+    from chainrule import serialization, training
+
+    metadata = serialization.read_metadata(args.path)  # a missing or broken file is reported from here
+    serialization.read_architecture(args.path)  # and one that chainrule.save did not write
+    task = metadata.get("task")
+    if not isinstance(task, dict):
+        raise ValueError(
+            f"{args.path}: no training task is recorded in it; {PROG} eval measures models saved by "
+            f"`{PROG} demo --save PATH` or `{PROG} train digits|moons --save PATH` (in Python, chainrule.load "
+            "reads any model saved by chainrule.save)"
+        )
+    model = serialization.load(args.path)
+    name, accuracy = training.evaluate(model, task)
+    print(f"model: {model!r}, from `{metadata.get('command', '?')}` (seed {task.get('seed')})")
+    print(f"eval {task['dataset']} {name}: {accuracy:.2%}")
+    reported = metadata.get("reported", {}).get(name) if isinstance(metadata.get("reported"), dict) else None
+    if isinstance(reported, float) and f"{reported:.2%}" != f"{accuracy:.2%}":
+        print(f"note: training reported {reported:.2%}; the data or the library has changed since it was saved")
 
 
 def _run_graph(args) -> None:
@@ -251,7 +323,13 @@ def _graph_root(model: str, seed: int):
     return loss
 
 
-COMMANDS = {"lecture": _run_lecture, "demo": _run_demo, "train": _run_train, "graph": _run_graph}
+COMMANDS = {
+    "lecture": _run_lecture,
+    "demo": _run_demo,
+    "train": _run_train,
+    "eval": _run_eval,
+    "graph": _run_graph,
+}
 
 
 def _command_name(args) -> str:

@@ -4,25 +4,32 @@
 * ``moons_demo``: micrograd's demo, hinge loss + L2, SGD with a decaying rate, on scalar Values or
   on Tensors.
 * ``train_digits``: a 64-128-10 network on scikit-learn's handwritten digits, with Adam.
+* ``evaluate``: a trained model's accuracy again, on the data its run used (``chainrule eval``).
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from chainrule.losses import accuracy_from_scores, hinge, l2_penalty
 from chainrule.nn import MLP
+
+if TYPE_CHECKING:  # NumPy is imported by the runs that need it, not by `chainrule lecture`
+    import numpy as np
 
 LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
 LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
 # More steps (or epochs) than anyone will wait for; it keeps the counts in the range that the progress
 # bar and the learning-rate schedule can do arithmetic with.
 MAX_STEPS = 10**9
+MOONS_NOISE = 0.1  # micrograd's demo
+DIGITS_TEST_SIZE = 0.2  # the share of the digits held out for testing
 
 
 class TrainingDiverged(FloatingPointError):
@@ -73,13 +80,17 @@ def _progress(iterable, desc: str, enabled: bool):
 
 @dataclass
 class RunResult:
-    """What a training run leaves behind: per-step history, final numbers, and files written."""
+    """What a training run leaves behind: per-step history, final numbers, and files written.
+
+    ``task`` says which data the run used, enough to make it again (plain JSON: ``chainrule train
+    --save`` stores it in the model file, and ``evaluate(model, task)`` measures the model on it)."""
 
     history: dict = field(default_factory=dict)
     final: dict = field(default_factory=dict)
     files: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     model: object = None
+    task: dict = field(default_factory=dict)
 
 
 # -- the notes -------------------------------------------------------------------------------------
@@ -166,35 +177,28 @@ def moons_demo(
     ``engine='tensor'`` the same network on Tensors (one node per array operation, ``chainrule train moons``).
     Raises ``TrainingDiverged`` at the first loss that is NaN or infinite (a learning rate too large).
     """
-    import numpy as np
-
     from chainrule import data
 
     _check_settings("moons_demo", lr, steps=steps)
 
-    X, y = data.moons(n_samples=n_samples, noise=0.1, seed=seed)
+    task = {"dataset": "moons", "n_samples": n_samples, "noise": MOONS_NOISE, "seed": seed}
+    X, y = data.moons(n_samples=n_samples, noise=MOONS_NOISE, seed=seed)
     if engine == "value":
         model = demo_model(seed)
         inputs, labels = X.tolist(), y.tolist()
-
-        def predict(points):
-            return np.array([model(p).data for p in points.tolist()])
-
         # 80 x 80 grid points, each a forward pass through scalar Values: a couple of seconds
         boundary, resolution, name = "moons_boundary.png", 80, "demo"
     elif engine == "tensor":
-        from chainrule.tensor import Tensor, no_grad
+        from chainrule.tensor import Tensor
 
         model = tensor_demo_model(seed)
         inputs, labels = Tensor(X), y.reshape(-1, 1)
-
-        def predict(points):
-            with no_grad():
-                return model(Tensor(points)).data.reshape(-1)
-
         boundary, resolution, name = "moons_tensor_boundary.png", 200, "train moons"
     else:
         raise ValueError(f"moons_demo: engine must be 'value' or 'tensor', got {engine!r}")
+
+    def predict(points):
+        return _moons_scores(model, points)
 
     history = {"loss": [], "accuracy": []}
     bar = _progress(range(steps), name, progress)
@@ -208,7 +212,9 @@ def moons_demo(
     scores = predict(X)
     _check_outputs(scores, "moons_demo", f"after step {steps - 1}", lr)
     accuracy = accuracy_from_scores(scores, y)
-    result = RunResult(history=history, final={"loss": history["loss"][-1], "accuracy": accuracy}, model=model)
+    result = RunResult(
+        history=history, final={"loss": history["loss"][-1], "accuracy": accuracy}, model=model, task=task
+    )
     if out_dir is not None:
         title = f"chainrule ({engine.capitalize()} engine): moons decision boundary"
         _save_pictures(
@@ -245,12 +251,13 @@ def train_digits(
     from chainrule import data
     from chainrule.losses import cross_entropy
     from chainrule.optim import Adam
-    from chainrule.tensor import Tensor, no_grad
+    from chainrule.tensor import Tensor
 
     _check_settings("train_digits", lr, epochs=epochs)
     if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"train_digits: batch_size must be a whole number >= 1, got {batch_size!r}")
-    split = data.digits(seed=seed)
+    task = {"dataset": "digits", "test_size": DIGITS_TEST_SIZE, "seed": seed}
+    split = data.digits(seed=seed, test_size=DIGITS_TEST_SIZE)
     model = digits_model(seed, hidden)
     optimizer = Adam(model.parameters(), lr=lr)
     order_rng = np.random.default_rng(seed)
@@ -258,8 +265,7 @@ def train_digits(
     history = {"loss": [], "accuracy": [], "test accuracy": []}
 
     def logits(X):
-        with no_grad():
-            return model(Tensor(X)).data
+        return _digits_logits(model, X)
 
     def predict(X):
         return logits(X).argmax(axis=1)
@@ -296,6 +302,7 @@ def train_digits(
             "test accuracy": float(np.mean(predictions == split.y_test)),
         },
         model=model,
+        task=task,
     )
     if out_dir is not None:
         _save_pictures(
@@ -305,6 +312,54 @@ def train_digits(
             confusion=("digits_confusion.png", split.y_test, predictions, "digits: confusion matrix (test set)"),
         )
     return result
+
+
+def _moons_scores(model, points) -> np.ndarray:
+    """The model's score for each row of ``points`` (an (N, 2) array), on whichever engine it uses."""
+    import numpy as np
+
+    from chainrule.engine import Value
+
+    if any(isinstance(p, Value) for p in model.parameters()):  # the notes' MLP: one point at a time
+        return np.array([model(p).data for p in points.tolist()])
+    from chainrule.tensor import Tensor, no_grad
+
+    with no_grad():
+        return model(Tensor(points)).data.reshape(-1)
+
+
+def _digits_logits(model, X) -> np.ndarray:
+    from chainrule.tensor import Tensor, no_grad
+
+    with no_grad():
+        return model(Tensor(X)).data
+
+
+# -- a trained model, measured again ----------------------------------------------------------------
+def evaluate(model, task: Mapping[str, Any]) -> tuple[str, float]:
+    """``model``'s accuracy on the data of ``task`` (a run's ``RunResult.task``), measured as the run did.
+
+    Digits: ``("test accuracy", a)`` on the same held-out split; moons: ``("accuracy", a)`` on the points
+    it was trained on. The same model gives the same number its run reported."""
+    import numpy as np
+
+    from chainrule import data
+
+    def setting(key: str):
+        # Every setting must be there: a missing seed would mean a fresh random split, not the run's own.
+        if task.get(key) is None:
+            raise ValueError(f"evaluate: the {task['dataset']} task does not say its {key!r}: {dict(task)!r}")
+        return task[key]
+
+    dataset = task.get("dataset") if isinstance(task, Mapping) else None
+    if dataset == "digits":
+        split = data.digits(seed=setting("seed"), test_size=setting("test_size"))
+        predictions = _digits_logits(model, split.X_test).argmax(axis=1)
+        return "test accuracy", float(np.mean(predictions == split.y_test))
+    if dataset == "moons":
+        X, y = data.moons(n_samples=setting("n_samples"), noise=setting("noise"), seed=setting("seed"))
+        return "accuracy", float(accuracy_from_scores(_moons_scores(model, X), y))
+    raise ValueError(f"evaluate: the task must name the dataset, 'digits' or 'moons'; got {task!r}")
 
 
 # -- pictures ---------------------------------------------------------------------------------------

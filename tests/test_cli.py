@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from dependencies import require
 from oracle import TorchTwin, assert_close, notes_training_in_torch
 
 from chainrule import cli
@@ -130,3 +131,117 @@ def test_python_dash_m_runs_the_same_command_line():
         [sys.executable, "-m", "chainrule", "lecture", "--steps", "2"], capture_output=True, text=True, env=env
     )
     assert ok.returncode == 0 and ok.stdout.startswith("0 ")
+
+
+# -- --save and eval --------------------------------------------------------------------------------
+@pytest.fixture
+def safetensors():
+    return require("safetensors", "pip install 'chainrule[save]'")
+
+
+def accuracy_line(out: str, name: str = "test accuracy") -> str:
+    """The printed percentage of ``name`` ("test accuracy: 97.50%" gives "97.50%"); exactly one such line."""
+    found = re.findall(rf"(?:^|\s){name}: (\S+%)$", out, re.M)
+    assert len(found) == 1, out
+    return found[0]
+
+
+def test_train_digits_save_then_eval_prints_the_same_test_accuracy(capsys, tmp_path, safetensors):
+    path = tmp_path / "m.safetensors"
+    status, trained, _ = run_cli(capsys, "train", "digits", "--save", str(path), "--no-plots", "--no-progress")
+    assert status == 0 and f"saved {path}" in trained
+    status, evaluated, err = run_cli(capsys, "eval", str(path))
+    assert status == 0 and err == ""
+    assert "train digits test accuracy: " + accuracy_line(trained) in trained
+    assert f"eval digits test accuracy: {accuracy_line(trained)}" in evaluated
+    assert float(accuracy_line(evaluated)[:-1]) >= 97.0
+    assert "Sequential(Linear(64, 128), ReLU(), Linear(128, 10))" in evaluated
+    assert "note:" not in evaluated
+
+
+def test_train_then_eval_as_a_user_runs_them(tmp_path, safetensors):
+    # The issue's line, `chainrule train digits --save m.safetensors && chainrule eval m.safetensors`, as two
+    # fresh processes in a folder of their own.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+
+    def chainrule(*argv):
+        return subprocess.run(
+            [sys.executable, "-m", "chainrule", *argv], capture_output=True, text=True, env=env, cwd=tmp_path
+        )
+
+    trained = chainrule("train", "digits", "--save", "m.safetensors", "--no-plots", "--no-progress")
+    assert trained.returncode == 0, trained.stderr
+    evaluated = chainrule("eval", "m.safetensors")
+    assert evaluated.returncode == 0 and evaluated.stderr == "", evaluated.stderr
+    assert accuracy_line(evaluated.stdout) == accuracy_line(trained.stdout)
+
+
+@pytest.mark.parametrize(
+    "argv, printed",
+    [
+        (["demo", "--steps", "12", "--seed", "7"], "demo accuracy"),  # the notes' MLP on scalar Values
+        (["train", "moons", "--steps", "30", "--seed", "3"], "train moons accuracy"),  # a Tensor Sequential
+    ],
+    ids=["demo", "train moons"],
+)
+def test_moons_models_are_measured_again_on_their_training_points(capsys, tmp_path, argv, printed, safetensors):
+    path = tmp_path / "moons.safetensors"
+    status, trained, _ = run_cli(capsys, *argv, "--save", str(path), "--no-plots", "--no-progress")
+    assert status == 0
+    accuracy = re.search(rf"^{printed}: (\S+%)$", trained, re.M).group(1)
+    status, evaluated, _ = run_cli(capsys, "eval", str(path))
+    assert status == 0
+    assert f"eval moons accuracy: {accuracy}\n" in evaluated
+    assert "note:" not in evaluated
+
+
+def test_the_saved_file_records_the_task_and_what_training_printed(capsys, tmp_path, safetensors):
+    from chainrule.serialization import read_metadata
+
+    path = tmp_path / "m.safetensors"
+    argv = ["train", "digits", "--epochs", "2", "--seed", "4", "--batch-size", "32", "--save", str(path)]
+    status, out, _ = run_cli(capsys, *argv, "--no-plots", "--no-progress")
+    assert status == 0
+    metadata = read_metadata(path)
+    assert metadata["command"] == "chainrule train digits"
+    assert metadata["task"] == {"dataset": "digits", "test_size": 0.2, "seed": 4}
+    assert metadata["settings"] == {"epochs": 2, "lr": 5e-3, "batch_size": 32, "seed": 4}
+    assert f"test accuracy: {metadata['reported']['test accuracy']:.2%}" in out
+    assert f"train accuracy: {metadata['reported']['train accuracy']:.2%}" in out
+
+
+def test_eval_says_when_the_number_differs_from_what_training_printed(capsys, tmp_path, safetensors):
+    import chainrule
+    from chainrule.training import tensor_demo_model
+
+    # A model that was never trained, filed as if its training had reported 99%: eval measures it itself.
+    path = chainrule.save(
+        tensor_demo_model(1337),
+        tmp_path / "untrained.safetensors",
+        metadata={
+            "command": "chainrule train moons",
+            "task": {"dataset": "moons", "n_samples": 100, "noise": 0.1, "seed": 1337},
+            "reported": {"accuracy": 0.99},
+        },
+    )
+    status, out, _ = run_cli(capsys, "eval", str(path))
+    assert status == 0
+    measured = re.search(r"^eval moons accuracy: (\S+)%$", out, re.M).group(1)
+    assert measured != "99.00"
+    assert "note: training reported 99.00%" in out
+
+
+def test_eval_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["eval", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: chainrule eval [-h] PATH")
+    assert "--save PATH" in out
+
+
+@pytest.mark.parametrize("command", [["demo"], ["train", "digits"]])
+def test_save_is_offered_where_a_model_is_trained(capsys, command):
+    with pytest.raises(SystemExit):
+        cli.main(command + ["--help"])
+    assert "--save PATH" in capsys.readouterr().out

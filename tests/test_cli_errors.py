@@ -15,8 +15,10 @@ import warnings
 
 import numpy as np
 import pytest
+from dependencies import require
 
 from chainrule import cli, data, training
+from chainrule.nn import Linear, Module
 from chainrule.training import TrainingDiverged
 
 ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
@@ -305,3 +307,118 @@ def test_datasets_take_numpy_integers_and_no_seed():
     assert np.array_equal(X, data.moons(10, noise=0.1, seed=3)[0])
     assert data.moons(10, seed=None)[0].shape == (10, 2)
     assert len(data.digits(seed=np.int64(0)).X_test) == 360
+
+
+# -- eval and --save: one line, never a traceback ---------------------------------------------------
+class DigitsNet(Module):
+    """A model class of one's own: its file holds weights that only its owner can put back."""
+
+    def __init__(self):
+        self.fc = Linear(64, 10, rng=0)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def _write_pickle(path):
+    import pickle
+
+    path.write_bytes(pickle.dumps({"weights": [1.0]}))
+
+
+def _write_plain_safetensors(path):
+    from safetensors.numpy import save_file
+
+    save_file({"w": np.zeros(2)}, str(path))
+
+
+def _save_custom(path, metadata=None):
+    import chainrule
+
+    chainrule.save(DigitsNet(), path, metadata=metadata)
+
+
+DIGITS_TASK = {"task": {"dataset": "digits", "seed": 0, "test_size": 0.2}}
+
+
+def _save_with_task(path, task):
+    import chainrule
+
+    chainrule.save(training.digits_model(0), path, metadata={"task": task})
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda path: None, "FileNotFoundError: {path}: no such file"),
+        (lambda path: path.write_bytes(b""), "ModelFileError: {path}: the file is empty"),
+        (_write_pickle, "ModelFileError: {path}: not a safetensors file: it looks like a Python pickle"),
+        (_write_plain_safetensors, "ModelFileError: {path}: not a chainrule model file"),
+        (_save_custom, "ValueError: {path}: no training task is recorded in it"),
+        (lambda path: _save_custom(path, DIGITS_TASK), "ModelFileError: {path}: holds a test_cli_errors.DigitsNet"),
+        (
+            lambda path: _save_with_task(path, {"dataset": "cifar"}),
+            "ValueError: evaluate: the task must name the dataset, 'digits' or 'moons'",
+        ),
+        (
+            # without its seed the split would be a new random one, and the accuracy meaningless
+            lambda path: _save_with_task(path, {"dataset": "digits", "test_size": 0.2}),
+            "ValueError: evaluate: the digits task does not say its 'seed'",
+        ),
+    ],
+    ids=[
+        "missing",
+        "empty",
+        "pickle",
+        "not chainrule",
+        "custom, no task",
+        "custom with a task",
+        "unknown task",
+        "task without seed",
+    ],
+)
+def test_eval_of_a_file_it_cannot_use_gives_one_line_and_exit_1(capsys, tmp_path, make, message):
+    require("safetensors", "pip install 'chainrule[save]'")
+    path = tmp_path / "m.safetensors"
+    make(path)
+    status, out, err = run_cli(capsys, "eval", str(path))
+    assert status == 1
+    assert out == ""
+    assert assert_one_clean_line(err).startswith("chainrule: error: " + message.format(path=path)), err
+
+
+def test_eval_of_a_folder_or_nothing(capsys, tmp_path):
+    status, _, err = run_cli(capsys, "eval", str(tmp_path))
+    assert status == 1
+    assert assert_one_clean_line(err) == f"chainrule: error: ModelFileError: {tmp_path}: is a folder, not a model file"
+    status, _, err = run_cli(capsys, "eval")
+    assert status == 2
+    assert "the following arguments are required: PATH" in assert_one_clean_line(err)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["train", "digits", "--save", "{tmp}/no/m.safetensors"],
+            "chainrule train digits: --save {tmp}/no/m.safetensors: the folder {tmp}/no does not exist",
+        ),
+        (["demo", "--save", "{tmp}"], "chainrule demo: --save {tmp} is a folder; give a file name"),
+    ],
+)
+def test_a_save_path_that_cannot_be_written_stops_before_training(capsys, tmp_path, argv, message):
+    require("safetensors", "pip install 'chainrule[save]'")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    status, out, err = run_cli(capsys, *argv, "--no-progress", "--no-plots")
+    assert status == 2
+    assert out == ""  # no training ran
+    assert assert_one_clean_line(err).startswith(message.replace("{tmp}", str(tmp_path)))
+
+
+def test_without_safetensors_save_stops_before_training(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "safetensors", None)
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    status, out, err = run_cli(capsys, "demo", "--save", str(tmp_path / "m.safetensors"), "--no-progress")
+    assert status == 1
+    assert out == ""
+    assert "pip install safetensors" in assert_one_clean_line(err)
