@@ -5,7 +5,7 @@
 and ``draw_dot`` load NumPy or graphviz the first time you use them.
 """
 
-from chainrule.autodiff import is_grad_enabled, no_grad
+from chainrule.autodiff import grad, is_grad_enabled, no_grad
 from chainrule.engine import Value
 from chainrule.gradcheck import GradcheckError, gradcheck, numerical_derivative
 
@@ -16,7 +16,16 @@ _LAZY = {
     "draw_dot": "chainrule.viz.graph",
 }
 
-__all__ = ["Value", "numerical_derivative", "gradcheck", "GradcheckError", "no_grad", "is_grad_enabled", *_LAZY]
+__all__ = [
+    "Value",
+    "grad",
+    "numerical_derivative",
+    "gradcheck",
+    "GradcheckError",
+    "no_grad",
+    "is_grad_enabled",
+    *_LAZY,
+]
 
 
 def __getattr__(name):
