@@ -391,7 +391,7 @@ def _sigmoid_slope(out):
 def _relu_slope(out):
     # 1 for x > 0, else 0 (0 at x = 0, as in PyTorch). NaN stays NaN and passes its gradient on, as
     # PyTorch's relu does (it zeroes the gradient only where the result is <= 0).
-    return 0.0 if _number(out) <= 0.0 else 1.0
+    return 0.0 if (out if type(out) is float else _number(out)) <= 0.0 else 1.0
 
 
 def _linear_slope(out):
@@ -529,7 +529,8 @@ def weighted_sum(
     out = f(sum(map(_mul, w_data, x_data), b_data))
     local_grads = _neuron_locals(w_data, x_data, inputs.value_positions, slope_of(out))
     op = "wsum" if activation == "linear" else f"{activation}(wsum)"
-    return Value(out, (*weights, *inputs.values, bias), op, _local_grads=local_grads, _rule=inputs.rule(slope_of))
+    rule = inputs._rules.get(slope_of) or inputs.rule(slope_of)  # one rule per layer call, shared
+    return Value(out, (*weights, *inputs.values, bias), op, _local_grads=local_grads, _rule=rule)
 
 
 def sum_of_squares(values: Iterable[Value], weight: float = 1.0) -> Value:
