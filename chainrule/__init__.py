@@ -6,7 +6,7 @@ and ``draw_dot`` load NumPy or graphviz the first time you use them; ``save``, `
 ``load_state_dict`` (a model to a safetensors file and back) load NumPy and safetensors when called.
 """
 
-from chainrule.autodiff import is_grad_enabled, no_grad
+from chainrule.autodiff import grad, is_grad_enabled, no_grad
 from chainrule.engine import Value
 from chainrule.gradcheck import GradcheckError, gradcheck, numerical_derivative
 
@@ -20,7 +20,16 @@ _LAZY = {
     "load_state_dict": "chainrule.serialization",
 }
 
-__all__ = ["Value", "numerical_derivative", "gradcheck", "GradcheckError", "no_grad", "is_grad_enabled", *_LAZY]
+__all__ = [
+    "Value",
+    "grad",
+    "numerical_derivative",
+    "gradcheck",
+    "GradcheckError",
+    "no_grad",
+    "is_grad_enabled",
+    *_LAZY,
+]
 
 
 def __getattr__(name):

@@ -95,12 +95,13 @@ _backward_lock = threading.RLock()
 _SEEDED = object()
 
 
-def backpropagate(root: Any, seed: Any = _SEEDED) -> None:
+def backpropagate(root: Any, seed: Any = _SEEDED, create_graph: bool = False) -> None:
     """Run every node's ``_backward`` from ``root`` back to the leaves.
 
     ``seed`` is d root / d root (1.0, or an array of ones). Interior nodes start the pass with no
     gradient; a leaf root accumulates the seed like any leaf. Without ``seed`` the caller has already
-    put it into ``root.grad`` (the notes' ``o.grad = 1.0``).
+    put it into ``root.grad`` (the notes' ``o.grad = 1.0``). With ``create_graph`` each node applies
+    its rule to the nodes themselves instead of to their numbers, so every gradient is a graph too.
     """
     with _backward_lock:
         order = topological_order(root)
@@ -114,8 +115,63 @@ def backpropagate(root: Any, seed: Any = _SEEDED) -> None:
                 root.grad = seed
             else:
                 root._accumulate(seed)
-        for node in reversed(order):
-            node._backward()
+        if create_graph:
+            for node in reversed(order):
+                if node._prev:
+                    node._graph_chain_rule()
+        else:
+            for node in reversed(order):
+                node._backward()
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, allow_unused: bool = False) -> list:
+    """The gradients of ``outputs`` with respect to ``inputs``, one per input, as ``torch.autograd.grad``.
+
+    ``outputs`` is a Value or Tensor (or a list of them, whose gradients add up, each weighted by its
+    entry of ``grad_outputs``); ``inputs`` a list of the nodes to differentiate by. Nothing's ``grad``
+    changes; the result is a tuple, one gradient per input. With ``create_graph=True`` the gradients
+    are graphs themselves, so they can be differentiated again:
+    ``grad(grad(f, [x], create_graph=True)[0], [x])`` is the second derivative.
+    An input the outputs do not depend on raises, or gives None with ``allow_unused=True``.
+    """
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    if not outputs or not inputs:
+        raise ValueError("grad: needs at least one output and one input")
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    for i, node in enumerate([*outputs, *inputs]):
+        if not isinstance(node, Node):
+            kind = "output" if i < len(outputs) else "input"
+            raise TypeError(f"grad: every {kind} must be a Value or a Tensor, got {type(node).__name__}")
+    root = outputs[0]._weighted_total(outputs, grad_outputs)
+    with _backward_lock:
+        order = topological_order(root)
+        reached = {id(node) for node in order}
+        # Run an ordinary pass, then put every grad back: the graph is left exactly as it was.
+        saved = [(node, node.grad) for node in order]
+        try:
+            for node in order:
+                node.grad = node._GRAD_BEFORE_BACKWARD
+            backpropagate(root, root._seed(create_graph), create_graph)
+            results = []
+            for i, x in enumerate(inputs):
+                if id(x) not in reached:
+                    if not allow_unused:
+                        raise ValueError(
+                            f"grad: input {i} is not used to compute the outputs; pass allow_unused=True to get "
+                            "None for it"
+                        )
+                    results.append(None)
+                else:
+                    results.append(x._as_gradient(x.grad, create_graph))
+        finally:
+            for node, before in saved:
+                node.grad = before
+    return tuple(results)
 
 
 def zero_grad(parameters) -> None:

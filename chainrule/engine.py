@@ -85,7 +85,7 @@ class Value(Node):
 
     _GRAD_BEFORE_BACKWARD = 0.0  # what backward() resets an interior node's grad to (see autodiff.py)
 
-    __slots__ = ("data", "grad", "label", "_op", "_prev", "_local_grads", "_custom_backward", "__weakref__")
+    __slots__ = ("data", "grad", "label", "_op", "_prev", "_local_grads", "_rule", "_custom_backward", "__weakref__")
 
     def __init__(
         self,
@@ -94,6 +94,7 @@ class Value(Node):
         _op: str = "",
         label: str = "",
         _local_grads: Sequence[float] = (),
+        _rule=None,
     ):
         self.data = data if type(data) is float else _as_float(data)
         self.grad = 0.0
@@ -104,6 +105,9 @@ class Value(Node):
         self._prev = _children if type(_children) is tuple else tuple(_children)
         # d(self)/d(child) for each child in _prev: the operation's derivative rule, already evaluated.
         self._local_grads = _local_grads
+        # The rule itself, rule(*children, out) -> local derivatives: run again on Values when the
+        # gradient must be a graph (backward(create_graph=True)). None for a node made by hand.
+        self._rule = _rule
         self._custom_backward = None
 
     # -- the closure of the notes: `_backward` (from Node) runs this, or a closure you assigned ---
@@ -113,10 +117,31 @@ class Value(Node):
             # += and not =: a Value used twice (a + a, b * b) receives both contributions.
             child.grad += local * grad
 
-    def _accumulate(self, g: float) -> None:
-        self.grad += g
+    def _graph_chain_rule(self) -> None:
+        """The chain rule with the local derivatives as Values: the gradient becomes a graph too."""
+        grad = self.grad
+        if type(grad) is float and grad == 0.0:
+            return  # nothing reached this node in this pass
+        if self._custom_backward is not None or self._rule is None:
+            raise RuntimeError(
+                f"create_graph: the node {self._op!r} has no derivative rule to differentiate again (a custom "
+                "_backward closure, or a node made by hand with _local_grads); build it from chainrule's operations"
+            )
+        locals_ = self._rule(*self._prev, self)
+        for child, local, number in zip(self._prev, locals_, self._local_grads):
+            # The rule gave `number` on the forward pass's floats; other numbers now mean an input changed.
+            now = _number(local)
+            if not (math.isclose(now, number, rel_tol=1e-9, abs_tol=1e-12) or (math.isnan(now) and math.isnan(number))):
+                raise RuntimeError(
+                    f"create_graph: an input of {self._op!r} changed after the forward pass (its local derivative "
+                    f"was {number!r}, now {now!r}); compute the result again before differentiating"
+                )
+            child.grad = child.grad + local * grad
 
-    def backward(self, grad: Number = 1.0) -> None:
+    def _accumulate(self, g: float) -> None:
+        self.grad = self.grad + g  # not +=: with create_graph, g is a Value and grad becomes one
+
+    def backward(self, grad: Number = 1.0, create_graph: bool = False) -> None:
         """Fill in ``grad`` for every Value this one was computed from: d self / d that value.
 
         Seeds ``self.grad = 1.0`` (d self / d self; ``grad`` to start from another number), sorts the
@@ -124,11 +149,34 @@ class Value(Node):
         (Values you made, such as weights) accumulate: reset them to 0.0 (``model.zero_grad()``)
         before calling ``backward()`` again on a new result. The ``grad`` of a Value computed from
         others holds only this call's gradient.
+
+        ``create_graph=True`` builds the gradients themselves as Values computed from the graph, so they
+        can be differentiated again (as PyTorch's option of the same name). A leaf's ``grad`` then
+        refers to a graph that refers back to the leaf, a cycle only the garbage collector frees:
+        ``chainrule.grad`` is the tidier way to take second derivatives.
         """
-        backpropagate(self, grad if type(grad) is float else _as_float(grad, "backward (grad)"))
+        seed = grad if type(grad) is float else _as_float(grad, "backward (grad)")
+        if create_graph:
+            backpropagate(self, Value(seed), create_graph=True)
+        else:
+            backpropagate(self, seed)
 
     def zero_grad(self) -> None:
         self.grad = 0.0
+
+    # -- what chainrule.grad asks of a node (see autodiff.grad) ----------------------------------------
+    def _weighted_total(self, outputs, grad_outputs) -> Value:
+        if len(outputs) == 1 and grad_outputs[0] is None:
+            return self
+        return value_sum([o if g is None else g * o for o, g in zip(outputs, grad_outputs)])
+
+    def _seed(self, create_graph: bool):
+        return Value(1.0) if create_graph else 1.0
+
+    def _as_gradient(self, g, create_graph: bool) -> Value:
+        if create_graph:
+            return g if isinstance(g, Value) else Value(g)
+        return Value(_number(g))
 
     # -- copy and pickle, for graphs of any depth --------------------------------------------------
     def __reduce_ex__(self, protocol):
@@ -160,22 +208,20 @@ class Value(Node):
     # -- arithmetic: each operation computes its result and its local derivatives side by side ----
     def __add__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else _operand(other, "add")
-        # d(a + b)/da = 1, d(a + b)/db = 1
-        return Value(self.data + other.data, (self, other), "+", _local_grads=(1.0, 1.0))
+        return Value(self.data + other.data, (self, other), "+", _local_grads=(1.0, 1.0), _rule=_add_rule)
 
     def __mul__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else _operand(other, "mul")
-        # d(a * b)/da = b, d(a * b)/db = a
-        return Value(self.data * other.data, (self, other), "*", _local_grads=(other.data, self.data))
+        a, b = self.data, other.data
+        return Value(a * b, (self, other), "*", _local_grads=_mul_rule(a, b, None), _rule=_mul_rule)
 
     def __truediv__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else _operand(other, "division")
         a, b = self.data, other.data
         if b == 0.0:
             raise ZeroDivisionError(f"division: cannot divide {_describe(self)} by zero ({_describe(other)})")
-        # d(a / b)/da = 1/b, d(a / b)/db = -a/b**2, computed as -(a/b)/b so that a tiny b gives
-        # -inf (as in PyTorch) instead of dividing by an underflowed b*b = 0.
-        return Value(a / b, (self, other), "/", _local_grads=(1.0 / b, -(a / b) / b))
+        out = a / b
+        return Value(out, (self, other), "/", _local_grads=_div_rule(a, b, out), _rule=_div_rule)
 
     def __pow__(self, other: Value | Number) -> Value:
         if isinstance(other, Value):
@@ -183,25 +229,16 @@ class Value(Node):
         n = _as_float(other, "pow (exponent)")
         x = self.data
         out = _checked_pow(x, n)
-        # d(x**n)/dx = n * x**(n-1)
-        return Value(out, (self,), f"**{other}", _local_grads=(_power_slope(x, n),))
+        rule = _power_rule(n)
+        return Value(out, (self,), f"**{other}", _local_grads=rule(x, out), _rule=rule)
 
     def _pow_value(self, other: Value) -> Value:
         a, b = self.data, other.data
         out = _checked_pow(a, b)
-        d_base = _power_slope(a, b)
-        # d(a**b)/db = a**b * ln(a): real only for a > 0. At a = 0 the limit is 0 (for b >= 0);
-        # for a < 0 there is no real derivative and the gradient is NaN, the same as PyTorch's.
-        if a > 0.0:
-            d_exponent = out * math.log(a)
-        elif a == 0.0 and b >= 0.0:
-            d_exponent = 0.0
-        else:
-            d_exponent = math.nan
-        return Value(out, (self, other), "**", _local_grads=(d_base, d_exponent))
+        return Value(out, (self, other), "**", _local_grads=_pow_rule(a, b, out), _rule=_pow_rule)
 
     def __neg__(self) -> Value:  # -self
-        return Value(-self.data, (self,), "neg", _local_grads=(-1.0,))
+        return Value(-self.data, (self,), "neg", _local_grads=(-1.0,), _rule=_neg_rule)
 
     def __radd__(self, other: Number) -> Value:  # other + self
         return _operand(other, "add") + self
@@ -232,27 +269,27 @@ class Value(Node):
                 f"exp: exp({_describe(self)}) is too large for a float (inputs above about 709.78 overflow); "
                 "scale the input down, or use a numerically stable form such as log-sum-exp"
             ) from None
-        # d(e**x)/dx = e**x
-        return Value(out, (self,), "exp", _local_grads=(out,))
+        return Value(out, (self,), "exp", _local_grads=(out,), _rule=_exp_rule)
 
     def log(self) -> Value:
         x = self.data
         if not x > 0.0:
             raise ValueError(f"log: input must be > 0, got {_describe(self)}")
-        # d(ln x)/dx = 1/x
-        return Value(math.log(x), (self,), "log", _local_grads=(1.0 / x,))
+        return Value(math.log(x), (self,), "log", _local_grads=_log_rule(x, None), _rule=_log_rule)
 
     def tanh(self) -> Value:
-        t, slope = _tanh(self.data)
-        return Value(t, (self,), "tanh", _local_grads=(slope,))
+        return self._activation("tanh", "tanh")
 
     def relu(self) -> Value:
-        out, slope = _relu(self.data)
-        return Value(out, (self,), "ReLU", _local_grads=(slope,))
+        return self._activation("relu", "ReLU")
 
     def sigmoid(self) -> Value:
-        s, slope = _sigmoid(self.data)
-        return Value(s, (self,), "sigmoid", _local_grads=(slope,))
+        return self._activation("sigmoid", "sigmoid")
+
+    def _activation(self, name: str, op: str) -> Value:
+        f, slope, rule = ACTIVATIONS[name]
+        out = f(self.data)
+        return Value(out, (self,), op, _local_grads=(slope(out),), _rule=rule)
 
 
 # Interior nodes that an earlier node's pickling has put ahead of themselves (see Value.__reduce_ex__):
@@ -269,52 +306,126 @@ def _rebuild_value(earlier: Sequence[Value], fields: tuple) -> Value:
     return v
 
 
-# -- activations: each returns f(x) and its slope f'(x), for Value's methods and for neurons -------
-def _tanh(x: float) -> tuple[float, float]:
-    t = math.tanh(x)
-    return t, 1.0 - t * t  # d(tanh x)/dx = 1 - tanh(x)**2
+# -- each operation's local derivatives, written once ------------------------------------------------
+# A rule takes the operation's inputs and its result and returns d result / d input for each input. It
+# uses arithmetic only (and _number, _power, _log below), so the same rule runs on floats, where the
+# forward pass evaluates it into _local_grads, and on Values, where backward(create_graph=True) builds
+# the gradient as a graph of its own that can be differentiated again.
+def _number(x) -> float:
+    return x.data if isinstance(x, Value) else x
 
 
-def _relu(x: float) -> tuple[float, float]:
-    # d(relu x)/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch). NaN stays NaN, and passes its
-    # gradient on, as PyTorch's relu does (it zeroes the gradient only where the result is <= 0).
-    if x > 0.0:
-        return x, 1.0
-    return (0.0, 0.0) if x <= 0.0 else (x, 1.0)
+def _add_rule(a, b, out):
+    return 1.0, 1.0  # d(a + b)/da = 1, d(a + b)/db = 1
 
 
-def _sigmoid(x: float) -> tuple[float, float]:
+def _mul_rule(a, b, out):
+    return b, a  # d(a * b)/da = b, d(a * b)/db = a
+
+
+def _div_rule(a, b, out):
+    # d(a / b)/da = 1/b, d(a / b)/db = -a/b**2, written -out/b so that a tiny b gives -inf (as in
+    # PyTorch) instead of dividing by an underflowed b*b = 0.
+    return 1.0 / b, -out / b
+
+
+def _neg_rule(x, out):
+    return (-1.0,)
+
+
+def _exp_rule(x, out):
+    return (out,)  # d(e**x)/dx = e**x
+
+
+def _log_rule(x, out):
+    return (1.0 / x,)  # d(ln x)/dx = 1/x
+
+
+def _power_rule(n: float):
+    """The rule of ``x ** n`` for a number n: d/dx = n * x**(n-1) (0 when n is 0)."""
+
+    def rule(x, out):
+        return (0.0 if n == 0.0 else n * _power(x, n - 1.0),)
+
+    return rule
+
+
+def _pow_rule(a, b, out):
+    # d(a**b)/da = b * a**(b-1); d(a**b)/db = a**b * ln(a), real only for a > 0. At a = 0 the limit is
+    # 0 (for b >= 0); for a < 0 there is no real derivative and the gradient is NaN, as in PyTorch.
+    av, bv = _number(a), _number(b)
+    d_base = 0.0 if bv == 0.0 else b * _power(a, b - 1.0)
+    if av > 0.0:
+        d_exponent = out * _log(a)
+    else:
+        d_exponent = 0.0 if av == 0.0 and bv >= 0.0 else math.nan
+    return d_base, d_exponent
+
+
+def _power(x, k):
+    """``x ** k``; on floats with IEEE results where Python raises (0 ** -1 is inf, overflow is inf)."""
+    if isinstance(x, Value) or isinstance(k, Value):
+        return x**k
+    try:
+        return x**k
+    except ZeroDivisionError:
+        return math.copysign(math.inf, x) if float(k).is_integer() and k % 2 else math.inf
+    except OverflowError:
+        return -math.inf if x < 0.0 and k % 2.0 == 1.0 else math.inf
+
+
+def _log(x):
+    return x.log() if isinstance(x, Value) else math.log(x)
+
+
+# Activations: f(x), its slope f'(x) written from out = f(x) (so a neuron needs no other number), and
+# the slope as a rule of (x, out). Value's methods and the fused neuron share them.
+def _tanh_slope(out):
+    return 1.0 - out * out  # d(tanh x)/dx = 1 - tanh(x)**2
+
+
+def _sigmoid_slope(out):
+    return out * (1.0 - out)  # d(sigmoid x)/dx = sigmoid(x) * (1 - sigmoid(x))
+
+
+def _relu_slope(out):
+    # 1 for x > 0, else 0 (0 at x = 0, as in PyTorch). NaN stays NaN and passes its gradient on, as
+    # PyTorch's relu does (it zeroes the gradient only where the result is <= 0).
+    return 0.0 if (out if type(out) is float else _number(out)) <= 0.0 else 1.0
+
+
+def _linear_slope(out):
+    return 1.0
+
+
+def _relu(x: float) -> float:
+    return x if not x <= 0.0 else 0.0  # NaN stays NaN
+
+
+def _sigmoid(x: float) -> float:
     # Written so that exp never overflows: for negative x, use e**x / (1 + e**x).
     if x >= 0.0:
-        s = 1.0 / (1.0 + math.exp(-x))
-    else:
-        e = math.exp(x)
-        s = e / (1.0 + e)
-    return s, s * (1.0 - s)  # d(sigmoid x)/dx = sigmoid(x) * (1 - sigmoid(x))
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
 
 
-def _linear(x: float) -> tuple[float, float]:
-    return x, 1.0
+def _unary_rule(slope):
+    def rule(x, out):
+        return (slope(out),)
+
+    return rule
 
 
-ACTIVATIONS = {"tanh": _tanh, "relu": _relu, "sigmoid": _sigmoid, "linear": _linear}
-
-
-def _power_slope(x: float, n: float) -> float:
-    """``n * x**(n - 1)``, the slope of ``x**n``, with IEEE results where Python would raise.
-
-    At x = 0 with n < 1 the slope is infinite, and a huge ``x**(n - 1)`` overflows to infinity,
-    as in PyTorch, rather than stopping the forward pass with an exception.
-    """
-    if n == 0.0:
-        return 0.0
-    if x == 0.0 and n < 1.0:
-        return math.copysign(math.inf, n)
-    try:
-        return n * x ** (n - 1.0)
-    except OverflowError:
-        odd_power_of_negative = x < 0.0 and (n - 1.0) % 2.0 == 1.0
-        return n * (-math.inf if odd_power_of_negative else math.inf)
+ACTIVATIONS = {
+    name: (f, slope, _unary_rule(slope))
+    for name, f, slope in [
+        ("tanh", math.tanh, _tanh_slope),
+        ("relu", _relu, _relu_slope),
+        ("sigmoid", _sigmoid, _sigmoid_slope),
+        ("linear", float, _linear_slope),
+    ]
+}
 
 
 def _checked_pow(base: float, exponent: float) -> float:
@@ -337,7 +448,7 @@ class Inputs:
     it unpacks them here once.
     """
 
-    __slots__ = ("values", "data", "value_positions")
+    __slots__ = ("values", "data", "value_positions", "_rules")
 
     def __init__(self, inputs: Iterable[Value | Number]):
         inputs = inputs if isinstance(inputs, (list, tuple)) else list(inputs)
@@ -349,9 +460,41 @@ class Inputs:
         else:
             self.data = [x.data if isinstance(x, Value) else _as_float(x, "weighted_sum (input)") for x in inputs]
             self.value_positions = [i for i, x in enumerate(inputs) if isinstance(x, Value)]
+        self._rules = {}
 
     def __len__(self) -> int:
         return len(self.data)
+
+    def rule(self, slope):
+        """The rule of a neuron over these inputs with this activation slope: (*w, *x, b, out) -> locals.
+        Made once per layer call and shared by its neurons (a closure per neuron would cost every step)."""
+        rule = self._rules.get(slope)
+        if rule is None:
+            n, positions, data = len(self.data), self.value_positions, self.data
+
+            def rule(*children_and_out):
+                weights, out = children_and_out[:n], children_and_out[-1]
+                values = children_and_out[n:-2]
+                if positions is None:
+                    xs = values
+                else:  # numbers where the inputs were numbers, the Values where they were Values
+                    xs = list(data)
+                    for position, value in zip(positions, values):
+                        xs[position] = value
+                return _neuron_locals(weights, xs, positions, slope(out))
+
+            self._rules[slope] = rule
+        return rule
+
+
+def _neuron_locals(w, x, value_positions, slope) -> tuple:
+    """A neuron's local derivatives, d out/dw_i = f'(act) x_i, d out/dx_i = f'(act) w_i (for the inputs
+    that are Values), d out/db = f'(act): the chain rule worked out inside it, on floats or on Values."""
+    w_for_values = w if value_positions is None else [w[i] for i in value_positions]
+    local_grads = (*x, *w_for_values, 1.0)  # d act/dw, d act/dx, d act/db
+    if type(slope) is float and slope == 1.0:
+        return local_grads
+    return tuple([slope * d for d in local_grads])  # times d out/d act
 
 
 def weighted_sum(
@@ -374,7 +517,7 @@ def weighted_sum(
     if len(weights) != len(x_data):
         raise ValueError(f"weighted_sum: {len(weights)} weights but {len(x_data)} inputs")
     try:
-        activate = ACTIVATIONS[activation]
+        f, slope_of, _ = ACTIVATIONS[activation]
     except KeyError:
         names = ", ".join(ACTIVATIONS)
         raise ValueError(f"weighted_sum: activation must be one of {names}; got {activation!r}") from None
@@ -383,14 +526,11 @@ def weighted_sum(
         b_data = bias.data
     except AttributeError:
         raise TypeError("weighted_sum: the weights and the bias must be Values (the neuron's parameters)") from None
-    out, slope = activate(sum(map(_mul, w_data, x_data), b_data))
-    # d act/dx only for the inputs that are Values: all of them, or those at value_positions
-    w_for_values = w_data if inputs.value_positions is None else [w_data[i] for i in inputs.value_positions]
-    local_grads = (*x_data, *w_for_values, 1.0)  # d act/dw, d act/dx, d act/db
-    if slope != 1.0:
-        local_grads = tuple([slope * d for d in local_grads])  # times d out/d act: the chain rule
+    out = f(sum(map(_mul, w_data, x_data), b_data))
+    local_grads = _neuron_locals(w_data, x_data, inputs.value_positions, slope_of(out))
     op = "wsum" if activation == "linear" else f"{activation}(wsum)"
-    return Value(out, (*weights, *inputs.values, bias), op, _local_grads=local_grads)
+    rule = inputs._rules.get(slope_of) or inputs.rule(slope_of)  # one rule per layer call, shared
+    return Value(out, (*weights, *inputs.values, bias), op, _local_grads=local_grads, _rule=rule)
 
 
 def sum_of_squares(values: Iterable[Value], weight: float = 1.0) -> Value:
@@ -402,7 +542,11 @@ def sum_of_squares(values: Iterable[Value], weight: float = 1.0) -> Value:
             raise TypeError(f"sum_of_squares: expected Values, got {type(v).__name__} {_short_number(v)}")
         total += v.data * v.data
     twice = 2.0 * weight
-    return Value(weight * total, values, "sumsq", _local_grads=[twice * v.data for v in values])
+
+    def rule(*values_and_out):
+        return [twice * v for v in values_and_out[:-1]]  # d/dv = 2 * weight * v
+
+    return Value(weight * total, values, "sumsq", _local_grads=rule(*[v.data for v in values], None), _rule=rule)
 
 
 def value_sum(values: Iterable[Value | Number]) -> Value:
@@ -415,4 +559,8 @@ def value_sum(values: Iterable[Value | Number]) -> Value:
             total += v.data
         else:
             total += _as_float(v, "value_sum")
-    return Value(total, children, "sum", _local_grads=[1.0] * len(children))
+    return Value(total, children, "sum", _local_grads=[1.0] * len(children), _rule=_sum_rule)
+
+
+def _sum_rule(*values_and_out):
+    return [1.0] * (len(values_and_out) - 1)  # d(v0 + v1 + ...)/dvi = 1

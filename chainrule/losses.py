@@ -246,7 +246,15 @@ def _bce_with_logits(x, y) -> Value:
     if isinstance(y, Value):
         children.append(y)
         slopes.append(-xv)
-    return Value(loss, tuple(children), "bce_with_logits", _local_grads=tuple(slopes))
+
+    def rule(*children_and_out):
+        # The same slopes on Values, for create_graph: d/dx = sigmoid(x) - y, d/dy = -x.
+        given = iter(children_and_out[:-1])
+        xs = next(given) if isinstance(x, Value) else xv
+        ys = next(given) if isinstance(y, Value) else yv
+        return ([xs.sigmoid() - ys] if isinstance(x, Value) else []) + ([-xs] if isinstance(y, Value) else [])
+
+    return Value(loss, tuple(children), "bce_with_logits", _local_grads=tuple(slopes), _rule=rule)
 
 
 def _tensor_bce_with_logits(x, y):
@@ -354,7 +362,16 @@ def _one_cross_entropy(logits: Sequence, target) -> Value:
         if isinstance(x, Value):
             children.append(x)
             slopes.append(math.exp(s - log_total) - (k == target))
-    return Value(loss, tuple(children), "cross_entropy", _local_grads=tuple(slopes))
+
+    def rule(*children_and_out):
+        # The same slopes on Values, for create_graph: softmax(z)_k - [k == target], with the
+        # log-sum-exp rebuilt from small nodes (m is a constant shift, so it needs no gradient).
+        given = iter(children_and_out[:-1])
+        zs = [next(given) if isinstance(x, Value) else Value(zk) for x, zk in zip(logits, z)]
+        lse = value_sum([(zk - m).exp() for zk in zs]).log() + m
+        return [(zk - lse).exp() - (k == target) for k, (x, zk) in enumerate(zip(logits, zs)) if isinstance(x, Value)]
+
+    return Value(loss, tuple(children), "cross_entropy", _local_grads=tuple(slopes), _rule=rule)
 
 
 def _tensor_cross_entropy(logits, targets, reduction: str):

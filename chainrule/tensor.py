@@ -376,6 +376,41 @@ class Tensor(Node):
     def zero_grad(self) -> None:
         self.grad = None
 
+    # -- what chainrule.grad asks of a node (see autodiff.grad) ----------------------------------------
+    def _weighted_total(self, outputs, grad_outputs) -> Tensor:
+        terms = []
+        for i, (o, g) in enumerate(zip(outputs, grad_outputs)):
+            if g is None:
+                if o.size != 1:
+                    raise ValueError(
+                        f"grad: output {i} has shape {o.shape}; pass grad_outputs (an array of that shape for it) "
+                        "or reduce it first (.sum())"
+                    )
+                terms.append(o)
+            else:
+                seed = g if isinstance(g, Tensor) else Tensor(as_float_array(g, "grad (grad_outputs)", o.dtype))
+                if seed.shape != o.shape:
+                    raise ValueError(f"grad: grad_outputs[{i}] has shape {seed.shape}, output {i} has {o.shape}")
+                terms.append((o * seed).sum())
+        if len(terms) == 1 and terms[0] is outputs[0] and outputs[0].shape == ():
+            return terms[0]
+        total = terms[0].reshape(())
+        for t in terms[1:]:
+            total = total + t.reshape(())
+        return total
+
+    def _seed(self, create_graph: bool):
+        return np.ones(self._data.shape, dtype=self._data.dtype)
+
+    def _as_gradient(self, g, create_graph: bool) -> Tensor:
+        return Tensor(np.zeros_like(self._data) if g is None else g, dtype=self._data.dtype)
+
+    def _graph_chain_rule(self) -> None:
+        raise NotImplementedError(
+            "create_graph: higher-order gradients work on Values so far; on Tensors take first derivatives "
+            "(create_graph=False)"
+        )
+
     # -- array facts ------------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
