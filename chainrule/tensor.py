@@ -918,5 +918,7 @@ def hinge_loss(scores: Tensor, labels: np.ndarray, mean: bool = True) -> Tensor:
     margins = 1.0 - labels * scores._data
     scale = 1.0 / margins.size if mean else 1.0
     total = np.maximum(margins, 0.0).sum() * scale
-    slope = (labels * -scale) * (margins > 0.0)
+    # not (margin <= 0) rather than margin > 0: a NaN score passes its gradient on, as relu does in both
+    # engines (and PyTorch), so the fused loss and (1 - y * scores).relu().mean() agree there too
+    slope = (labels * -scale) * ~(margins <= 0.0)
     return _node(np.asarray(total, dtype=margins.dtype), "hinge", (scores,), (lambda g: g * slope,))

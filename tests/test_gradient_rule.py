@@ -480,3 +480,21 @@ def test_a_huge_number_in_a_float32_tensor_is_inf_without_a_warning(torch, recwa
     assert t.dtype == np.float32 and np.isinf(t.data[0])
     assert torch.isinf(torch.ones(1, dtype=torch.float32) * 1e300).all()
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_the_fused_hinge_passes_a_nan_scores_gradient_like_the_small_nodes_and_torch(torch):
+    from chainrule.losses import hinge
+
+    scores = np.array([[float("nan")], [0.5], [2.0]])
+    labels = np.array([[1.0], [-1.0], [1.0]])
+    fused = Tensor(scores, requires_grad=True)
+    hinge(fused, labels).backward()
+    small = Tensor(scores, requires_grad=True)
+    (1 - Tensor(labels) * small).relu().mean().backward()
+    ts = torch.tensor(scores, requires_grad=True)
+    torch.relu(1 - torch.tensor(labels) * ts).mean().backward()
+    values = [Value(float(s)) for s in scores.ravel()]
+    hinge(values, labels.ravel().tolist()).backward()
+    assert_close(fused.grad, ts.grad, rtol=0.0, what="fused hinge")
+    assert_close(small.grad, ts.grad, rtol=0.0, what="small nodes")
+    assert_close([v.grad for v in values], ts.grad.ravel(), rtol=1e-15, what="scalar hinge")
