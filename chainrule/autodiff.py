@@ -147,6 +147,12 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, allow_u
         if not isinstance(node, Node):
             kind = "output" if i < len(outputs) else "input"
             raise TypeError(f"grad: every {kind} must be a Value or a Tensor, got {type(node).__name__}")
+    for i, x in enumerate(inputs):
+        if getattr(x, "requires_grad", True) is False:
+            raise ValueError(
+                f"grad: input {i} is a Tensor that does not require grad, so no gradient flows to it; make it with "
+                "requires_grad=True"
+            )
     root = outputs[0]._weighted_total(outputs, grad_outputs)
     with _backward_lock:
         order = topological_order(root)

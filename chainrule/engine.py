@@ -125,7 +125,8 @@ class Value(Node):
         if self._custom_backward is not None or self._rule is None:
             raise RuntimeError(
                 f"create_graph: the node {self._op!r} has no derivative rule to differentiate again (a custom "
-                "_backward closure, or a node made by hand with _local_grads); build it from chainrule's operations"
+                "_backward closure, a node made by hand with _local_grads, or a node of a copied or unpickled graph, "
+                "whose rules stay behind); build it from chainrule's operations, in this process"
             )
         locals_ = self._rule(*self._prev, self)
         for child, local, number in zip(self._prev, locals_, self._local_grads):
@@ -168,7 +169,9 @@ class Value(Node):
     def _weighted_total(self, outputs, grad_outputs) -> Value:
         if len(outputs) == 1 and grad_outputs[0] is None:
             return self
-        return value_sum([o if g is None else g * o for o, g in zip(outputs, grad_outputs)])
+        # The weights are numbers: the gradient is taken through the outputs, never through the weights
+        # (as torch.autograd.grad's grad_outputs), even when a weight is a Value computed from the graph.
+        return value_sum([o if g is None else _number(g) * o for o, g in zip(outputs, grad_outputs)])
 
     def _seed(self, create_graph: bool):
         return Value(1.0) if create_graph else 1.0
@@ -354,11 +357,15 @@ def _pow_rule(a, b, out):
     # d(a**b)/da = b * a**(b-1); d(a**b)/db = a**b * ln(a), real only for a > 0. At a = 0 the limit is
     # 0 (for b >= 0); for a < 0 there is no real derivative and the gradient is NaN, as in PyTorch.
     av, bv = _number(a), _number(b)
-    d_base = 0.0 if bv == 0.0 else b * _power(a, b - 1.0)
+    # At b = 0 the slope b * a**(b-1) is 0, but on Values it must stay a graph in b (its derivative in b
+    # is a**-1): only where a is 0 too (0 * inf) is it the constant 0.
+    d_base = 0.0 if bv == 0.0 and (av == 0.0 or not isinstance(b, Value)) else b * _power(a, b - 1.0)
     if av > 0.0:
         d_exponent = out * _log(a)
+    elif av == 0.0 and bv >= 0.0:
+        d_exponent = 0.0
     else:
-        d_exponent = 0.0 if av == 0.0 and bv >= 0.0 else math.nan
+        d_exponent = out * math.nan  # NaN, and on Values a graph whose derivatives are NaN too, as in PyTorch
     return d_base, d_exponent
 
 

@@ -368,8 +368,13 @@ def _one_cross_entropy(logits: Sequence, target) -> Value:
         # log-sum-exp rebuilt from small nodes (m is a constant shift, so it needs no gradient).
         given = iter(children_and_out[:-1])
         zs = [next(given) if isinstance(x, Value) else Value(zk) for x, zk in zip(logits, z)]
-        lse = value_sum([(zk - m).exp() for zk in zs]).log() + m
-        return [(zk - lse).exp() - (k == target) for k, (x, zk) in enumerate(zip(logits, zs)) if isinstance(x, Value)]
+        log_total = value_sum([(zk - m).exp() for zk in zs]).log()
+        # ((z - m) - log_total) as in the forward pass: z - lse would lose the digits of large logits
+        return [
+            ((zk - m) - log_total).exp() - (k == target)
+            for k, (x, zk) in enumerate(zip(logits, zs))
+            if isinstance(x, Value)
+        ]
 
     return Value(loss, tuple(children), "cross_entropy", _local_grads=tuple(slopes), _rule=rule)
 

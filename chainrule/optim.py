@@ -137,6 +137,13 @@ def _check_hyperparameter(
     return number
 
 
+def _gradient_numbers(p):
+    """A parameter's gradient as numbers. After backward(create_graph=True) a Value's grad is itself a
+    Value (a graph); the step uses its number, as PyTorch steps on the gradient's values."""
+    g = p.grad
+    return g.data if isinstance(g, Value) else g
+
+
 class Optimizer:
     def __init__(self, params: Iterable, lr: float):
         where = type(self).__name__
@@ -175,7 +182,7 @@ class SGD(Optimizer):
     def step(self) -> None:
         lr = self.lr
         for i, p in enumerate(self.params):
-            g = p.grad
+            g = _gradient_numbers(p)
             if g is None:  # a Tensor parameter that took no part in the last backward()
                 continue
             if self.weight_decay:
@@ -229,7 +236,7 @@ class Adam(Optimizer):
         b1, b2 = self.betas
         corrections = {}  # step count -> (1 - b1**t, sqrt(1 - b2**t)): usually one entry for all parameters
         for i, p in enumerate(self.params):
-            g = p.grad
+            g = _gradient_numbers(p)
             if g is None:
                 continue
             if self.weight_decay:

@@ -197,7 +197,12 @@ def _node(data, op: str, parents: tuple, vjps: tuple) -> Tensor:
                     q._saved = True
                 return out
     # A view (reshape, a slice) shares its operand's array, which a graph may have saved: copy on write.
-    out._saved = out._data.base is not None
+    if out._data.base is not None:
+        out._saved = True
+        for p in parents:
+            p._saved = True  # the view and its operand share memory: a write to either copies first
+    else:
+        out._saved = False
     out._requires_grad = False
     out._prev = ()
     out._vjps = ()
@@ -388,7 +393,8 @@ class Tensor(Node):
                     )
                 terms.append(o)
             else:
-                seed = g if isinstance(g, Tensor) else Tensor(as_float_array(g, "grad (grad_outputs)", o.dtype))
+                # a constant: the gradient is taken through the outputs, never through grad_outputs
+                seed = Tensor(as_float_array(g, "grad (grad_outputs)", o.dtype))
                 if seed.shape != o.shape:
                     raise ValueError(f"grad: grad_outputs[{i}] has shape {seed.shape}, output {i} has {o.shape}")
                 terms.append((o * seed).sum())
@@ -441,7 +447,8 @@ class Tensor(Node):
     def detach(self) -> Tensor:
         """The same data (not a copy) as a new Tensor outside the graph."""
         out = _constant(self._data)
-        out._saved = True  # it shares the array, which a graph may have saved: its first read copies too
+        # Both now share the array, which a graph may have saved or may yet save: each copies on its first write.
+        out._saved = self._saved = True
         return out
 
     # -- copy and pickle: the numbers, the gradient and the flags; never the graph ---------------------
@@ -463,7 +470,8 @@ class Tensor(Node):
         return copy
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        data = self.data  # through the copy on write: np.asarray(t) may be written to
+        return data if dtype is None else data.astype(dtype)
 
     def __len__(self) -> int:
         if self._data.ndim == 0:

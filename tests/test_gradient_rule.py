@@ -498,3 +498,29 @@ def test_the_fused_hinge_passes_a_nan_scores_gradient_like_the_small_nodes_and_t
     assert_close(fused.grad, ts.grad, rtol=0.0, what="fused hinge")
     assert_close(small.grad, ts.grad, rtol=0.0, what="small nodes")
     assert_close([v.grad for v in values], ts.grad.ravel(), rtol=1e-15, what="scalar hinge")
+
+
+def test_views_detached_tensors_and_numpy_arrays_copy_before_a_write():
+    # a constant viewed by an operation, its base written afterwards
+    c = Tensor([1.0, 2.0, 3.0, 4.0])
+    w = Tensor(np.ones(4), requires_grad=True)
+    y = (w * c.reshape(4)).sum()
+    c.data[:] = 5.0
+    y.backward()
+    assert_close(w.grad, [1.0, 2.0, 3.0, 4.0], rtol=0.0, what="w.grad after writing the viewed constant")
+    # a parameter detached, then stepped by an optimizer while the graph lives
+    from chainrule.optim import SGD
+
+    x = Tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    w = Tensor(np.ones(4), requires_grad=True)
+    y = (w * x.detach()).sum()
+    x.grad = np.ones(4)
+    SGD([x], lr=1.0).step()
+    y.backward()
+    assert_close(w.grad, [1.0, 2.0, 3.0, 4.0], rtol=0.0, what="w.grad after stepping the detached tensor")
+    # np.asarray of a tensor a graph has saved
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    np.asarray(x)[:] = 5.0
+    y.backward()
+    assert_close(x.grad, [2.0, 4.0], rtol=0.0, what="x.grad after writing np.asarray(x)")

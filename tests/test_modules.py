@@ -263,3 +263,42 @@ def test_interior_values_and_tensors_are_not_parameters():
             self.result = self.w * 2.0  # computed, not learnable
 
     assert [n for n, _ in Holder().named_parameters()] == ["w"]
+
+
+def test_subclasses_and_extra_attributes_of_built_in_layers_are_walked(torch):
+    class Scaled(Linear):
+        def __init__(self):
+            super().__init__(2, 2, rng=0)
+            self.scale = Tensor([2.0], requires_grad=True)
+
+    layer = Scaled()
+    assert layer.parameters() == [p for _, p in layer.named_parameters()] and len(layer.parameters()) == 3
+    seq = Sequential(Linear(2, 2, rng=0))
+    seq.gain = Tensor([1.0], requires_grad=True)
+    # a module's own parameters come before its children's, as torch lists them
+    assert [n for n, _ in seq.named_parameters()] == ["gain", "0.weight", "0.bias"]
+    assert seq.parameters() == [p for _, p in seq.named_parameters()]
+    frozen = Linear(2, 2, rng=0)
+    frozen.weight.requires_grad = False
+    assert frozen.parameters() == [p for _, p in frozen.named_parameters()] == [frozen.bias]
+
+
+def test_dicts_with_any_keys_and_modules_that_refer_back_are_handled():
+    class Keys(Module):
+        def __init__(self):
+            self.table = {0: Value(1.0), (1, 2): Value(2.0)}
+            self.child = Linear(1, 1, rng=0)
+            self.child.parent = self  # a cycle: walked once, summarised once
+
+    model = Keys()
+    assert [n for n, _ in model.named_parameters()] == ["table.0", "table.(1, 2)", "child.weight", "child.bias"]
+    assert model.summary().endswith("total: 4 parameters")
+
+
+def test_a_load_that_fails_while_converting_changes_nothing():
+    layer = Sequential(Linear(2, 2, rng=0, dtype=np.float32))
+    before = layer.state_dict()
+    with np.errstate(over="raise"):
+        with pytest.raises(ValueError, match=r"'0.bias' cannot be converted"):
+            layer.load_state_dict({"0.weight": np.full((2, 2), 5.0), "0.bias": np.full(2, 1e300)})
+    assert all(np.array_equal(layer.state_dict()[k], v) for k, v in before.items())

@@ -14,8 +14,12 @@ from numbers import Integral
 
 import numpy as np
 
-from chainrule.nn.module import Module, check_size, unique_parameters
+from chainrule.nn.module import Module, check_size, is_plain, unique_parameters
 from chainrule.tensor import Tensor, as_float_array, linear
+
+# What a Linear and a Sequential hold (see is_plain): their quick parameters() lists cover exactly these.
+_LINEAR_ATTRIBUTES = frozenset({"nin", "nout", "weight", "bias", "training"})
+_SEQUENTIAL_ATTRIBUTES = frozenset({"layers", "training"})
 
 
 def _generator(rng, where: str):
@@ -84,7 +88,9 @@ class Linear(Module):
         return linear(x, self.weight, self.bias)
 
     def parameters(self) -> list:
-        return [self.weight] if self.bias is None else [self.weight, self.bias]
+        if not is_plain(self, Linear, _LINEAR_ATTRIBUTES):
+            return super().parameters()
+        return [p for p in (self.weight, self.bias) if p is not None and p.requires_grad]
 
     forward = __call__  # the PyTorch name for the same computation
 
@@ -170,10 +176,14 @@ class Sequential(Module):
         return x
 
     def _named_members(self):
-        # Named by position, as PyTorch's Sequential names them: "0.weight", "2.bias".
-        return ((str(i), layer) for i, layer in enumerate(self.layers))
+        # Named by position, as PyTorch's Sequential names them: "0.weight", "2.bias"; then anything else
+        # assigned to it, by name.
+        yield from ((str(i), layer) for i, layer in enumerate(self.layers))
+        yield from ((name, item) for name, item in vars(self).items() if name != "layers")
 
     def parameters(self) -> list:
+        if not is_plain(self, Sequential, _SEQUENTIAL_ATTRIBUTES):
+            return super().parameters()
         # A layer used twice (Sequential(lin, Tanh(), lin)) shares its weights: listed, and trained, once.
         return unique_parameters([p for layer in self.layers for p in layer.parameters()])
 

@@ -10,9 +10,14 @@ from numbers import Integral, Real
 
 from chainrule.engine import ACTIVATIONS as ENGINE_ACTIVATIONS
 from chainrule.engine import Inputs, Value, weighted_sum
-from chainrule.nn.module import Module, check_size, unique_parameters
+from chainrule.nn.module import Module, check_size, is_plain, unique_parameters
 
 ACTIVATIONS = tuple(ENGINE_ACTIVATIONS)  # "tanh", "relu", "sigmoid", "linear"
+
+# What each of the notes' classes holds (see is_plain): their quick parameters() lists cover exactly these.
+_NEURON_ATTRIBUTES = frozenset({"activation", "w", "b", "training"})
+_LAYER_ATTRIBUTES = frozenset({"neurons", "training"})
+_MLP_ATTRIBUTES = frozenset({"layers", "training"})
 
 
 def _check_activation(activation: str, where: str) -> str:
@@ -113,6 +118,8 @@ class Neuron(Module):
         return weighted_sum(self.w, x, self.b, self.activation)
 
     def parameters(self) -> list:
+        if not is_plain(self, Neuron, _NEURON_ATTRIBUTES):
+            return super().parameters()
         # The same list Module.named_parameters finds (w, then b), built directly: it is asked every step.
         return unique_parameters([*self.w, self.b])
 
@@ -137,6 +144,8 @@ class Layer(Module):
         return outs[0] if len(outs) == 1 else outs
 
     def parameters(self) -> list:
+        if not is_plain(self, Layer, _LAYER_ATTRIBUTES):
+            return super().parameters()
         return unique_parameters([p for neuron in self.neurons for p in neuron.parameters()])
 
     forward = __call__
@@ -183,6 +192,8 @@ class MLP(Module):
         return x
 
     def parameters(self) -> list:
+        if not is_plain(self, MLP, _MLP_ATTRIBUTES):
+            return super().parameters()
         return unique_parameters([p for layer in self.layers for p in layer.parameters()])
 
     forward = __call__

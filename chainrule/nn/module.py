@@ -52,6 +52,13 @@ def unique_parameters(params: Iterable) -> list:
     return list({id(p): p for p in params}.values())
 
 
+def is_plain(module, cls: type, attributes: frozenset) -> bool:
+    """Whether ``module`` is exactly a built-in ``cls`` holding only its usual ``attributes``: then its own
+    quick ``parameters()`` is the same list the attribute walk finds. A subclass, or one given more
+    attributes, is walked like any module, so nothing it holds is left out."""
+    return type(module) is cls and vars(module).keys() <= attributes
+
+
 def _is_tensor(x) -> bool:
     # Without importing NumPy: if chainrule.tensor was never imported, no Tensor exists.
     tensor_module = sys.modules.get("chainrule.tensor")
@@ -200,16 +207,15 @@ class Module:
             if array.shape != expected:
                 problems.append(f"{name!r} has shape {array.shape}, the model's has shape {expected}")
                 continue
-            arrays[name] = array
+            try:  # converted now, so that nothing is changed unless everything converts
+                arrays[name] = float(array) if isinstance(p, Value) else np.array(array, dtype=p.dtype, copy=True)
+            except (ValueError, TypeError, OverflowError, FloatingPointError) as error:
+                problems.append(f"{name!r} cannot be converted to the model's numbers ({error})")
         if problems:
             shown = "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
             raise ValueError(f"{where}: {len(problems)} problem(s), nothing was loaded: {shown}")
-        for name, array in arrays.items():
-            p = params[name]
-            if isinstance(p, Value):
-                p.data = float(array)
-            else:
-                p.data = np.array(array, dtype=p.dtype, copy=True)
+        for name, numbers in arrays.items():
+            params[name].data = numbers
         return LoadResult([] if strict else missing, [] if strict else unexpected)
 
     # -- looking at it -----------------------------------------------------------------------------
@@ -219,9 +225,13 @@ class Module:
         The useful view of a big model: a notes ``Layer`` is one row, not one per neuron."""
         rows = [("layer", "module", "parameters", "count")]
         seen: set = set()
+        shown: set = set()  # modules already in a row: a module that refers back to its parent is shown once
         stack = [("", self)]
         while stack:
             name, module = stack.pop()
+            if id(module) in shown:
+                continue
+            shown.add(id(module))
             children = list(module.named_children())
             whole = module._summary_as_one_row or not children
             own = [
@@ -260,7 +270,7 @@ def _walk(items: Iterable[tuple[str, Any]], prefix: str) -> Iterator[tuple[str, 
         if isinstance(item, (list, tuple)):
             stack.extend(reversed([(f"{name}.{i}", e) for i, e in enumerate(item)]))
         elif isinstance(item, dict):
-            stack.extend(reversed([(f"{name}.{k}", e) for k, e in item.items() if isinstance(k, str)]))
+            stack.extend(reversed([(f"{name}.{k}", e) for k, e in item.items()]))
         elif isinstance(item, Module) or isinstance(item, Value) or _is_tensor(item):
             yield name, item
 
