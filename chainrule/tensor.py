@@ -928,5 +928,5 @@ def hinge_loss(scores: Tensor, labels: np.ndarray, mean: bool = True) -> Tensor:
     total = np.maximum(margins, 0.0).sum() * scale
     # not (margin <= 0) rather than margin > 0: a NaN score passes its gradient on, as relu does in both
     # engines (and PyTorch), so the fused loss and (1 - y * scores).relu().mean() agree there too
-    slope = (labels * -scale) * ~(margins <= 0.0)
+    slope = np.where(margins <= 0.0, 0.0, labels * -scale)
     return _node(np.asarray(total, dtype=margins.dtype), "hinge", (scores,), (lambda g: g * slope,))

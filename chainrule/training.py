@@ -153,13 +153,19 @@ def demo_step(model, X, y, k: int, steps: int, lr: float = 1.0, alpha: float = 1
     Returns the loss (a float) and the scores computed before the update.
     """
     scores = [model(x) for x in X] if isinstance(X, list) else model(X)
-    total = hinge(scores, y) + l2_penalty(model.parameters(), weight=alpha)
+    params = model.parameters()
+    total = hinge(scores, y) + l2_penalty(params, weight=alpha)
     model.zero_grad()
     total.backward()
+    loss = float(total.data)
+    if not isinstance(scores, list):
+        # Let the step's graph go before the update: while it lives, the update must copy each weight
+        # (a graph that saved it may still be differentiated); once it is gone the update is in place.
+        scores, total = scores.detach(), None
     rate = lr * (1.0 - 0.9 * k / steps)
-    for p in model.parameters():
+    for p in params:
         p.data -= rate * p.grad
-    return float(total.data), scores
+    return loss, scores
 
 
 def moons_demo(

@@ -90,7 +90,10 @@ class Linear(Module):
     def parameters(self) -> list:
         if not is_plain(self, Linear, _LINEAR_ATTRIBUTES):
             return super().parameters()
-        return [p for p in (self.weight, self.bias) if p is not None and p.requires_grad]
+        weight, bias = self.weight, self.bias
+        if bias is not None and weight._requires_grad and bias._requires_grad:
+            return [weight, bias]  # the usual case, asked every step
+        return [p for p in (weight, bias) if p is not None and p._requires_grad]
 
     forward = __call__  # the PyTorch name for the same computation
 

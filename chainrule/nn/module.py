@@ -72,6 +72,10 @@ def is_parameter(x) -> bool:
     return _is_tensor(x) and x.requires_grad and not x._prev
 
 
+# What the attribute walk looks into (besides Tensors, found without importing NumPy).
+_WALKED = (list, tuple, dict, Value)  # and Module, added below once the class exists
+
+
 class LoadResult(NamedTuple):
     """What ``load_state_dict(..., strict=False)`` left out, as PyTorch reports it."""
 
@@ -139,6 +143,8 @@ class Module:
 
     def parameters(self) -> list:
         """Every trainable Value (or Tensor) of this module, each once, in a fixed order."""
+        if not any(isinstance(item, _WALKED) or _is_tensor(item) for item in vars(self).values()):
+            return []  # nothing that could hold a parameter (ReLU, Tanh, ...): asked every step, so no walk
         return [p for _, p in self.named_parameters()]
 
     def zero_grad(self) -> None:
@@ -258,6 +264,9 @@ class Module:
     def __repr__(self) -> str:
         children = ", ".join(f"{name}={child!r}" for name, child in self.named_children())
         return f"{type(self).__name__}({children})"
+
+
+_WALKED = (*_WALKED, Module)
 
 
 def _walk(items: Iterable[tuple[str, Any]], prefix: str) -> Iterator[tuple[str, Any]]:
