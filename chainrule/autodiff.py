@@ -30,6 +30,7 @@ gradients without losing any.
 
 from __future__ import annotations
 
+import sys
 import threading
 from contextlib import ContextDecorator
 from typing import Any, Callable
@@ -57,6 +58,19 @@ class Node:
     def _backward(self, fn: Callable[[], None]) -> None:
         # The notes' way of defining an operation: `out._backward = _backward`.
         self._custom_backward = fn
+
+
+def is_tensor(x) -> bool:
+    """Whether ``x`` is a ``Tensor``, without importing NumPy: before chainrule.tensor is imported, no
+    Tensor can exist, so scalar-only programs never load it."""
+    tensor_module = sys.modules.get("chainrule.tensor")
+    return tensor_module is not None and isinstance(x, tensor_module.Tensor)
+
+
+def short_repr(x, limit: int = 60) -> str:
+    """``repr(x)`` cut to ``limit`` characters, for error messages."""
+    text = repr(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def topological_order(root: Any) -> list:
@@ -124,7 +138,7 @@ def backpropagate(root: Any, seed: Any = _SEEDED, create_graph: bool = False) ->
                 node._backward()
 
 
-def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, allow_unused: bool = False) -> list:
+def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, allow_unused: bool = False) -> tuple:
     """The gradients of ``outputs`` with respect to ``inputs``, one per input, as ``torch.autograd.grad``.
 
     ``outputs`` is a Value or Tensor (or a list of them, whose gradients add up, each weighted by its
@@ -161,7 +175,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, allow_u
         saved = [(node, node.grad) for node in order]
         try:
             for node in order:
-                node.grad = node._GRAD_BEFORE_BACKWARD
+                if not node._prev:  # backpropagate clears the interior nodes; leaves would accumulate
+                    node.grad = node._GRAD_BEFORE_BACKWARD
             backpropagate(root, root._seed(create_graph), create_graph)
             results = []
             for i, x in enumerate(inputs):

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from numbers import Real
 from typing import Callable
 
-from chainrule.autodiff import zero_grad
+from chainrule.autodiff import is_tensor, short_repr, zero_grad
 from chainrule.engine import Value
 
 
@@ -18,20 +18,10 @@ class GradcheckError(AssertionError):
     """``backward()`` and the numerical slope disagree for some input."""
 
 
-def _is_tensor(x) -> bool:
-    # Checked by name so that gradcheck never has to import NumPy for scalar work.
-    return type(x).__name__ == "Tensor" and type(x).__module__ == "chainrule.tensor"
-
-
-def _short(x) -> str:
-    text = repr(x)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _as_number(y, where: str) -> float:
     # f may return a plain number, a Value, or a one-element Tensor (or NumPy array; whose own .data
     # is a memoryview, so only a Value's or a Tensor's is taken).
-    data = y.data if isinstance(y, Value) or _is_tensor(y) else y
+    data = y.data if isinstance(y, Value) or is_tensor(y) else y
     size = getattr(data, "size", 1)
     if size != 1:
         raise ValueError(
@@ -67,7 +57,7 @@ def numerical_derivative(f: Callable, x: float, h: float = 1e-6, method: str = "
 
 def _check_inputs(inputs) -> list:
     """``inputs`` as a non-empty list of Values and float64 Tensors that backward() will reach."""
-    if isinstance(inputs, Value) or _is_tensor(inputs):
+    if isinstance(inputs, Value) or is_tensor(inputs):
         raise TypeError(f"gradcheck: inputs must be a list, got a single {type(inputs).__name__}; pass [x]")
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
         raise TypeError(f"gradcheck: inputs must be a list of Values or Tensors, got {type(inputs).__name__}")
@@ -77,9 +67,9 @@ def _check_inputs(inputs) -> list:
     for i, inp in enumerate(inputs):
         if isinstance(inp, Value):
             continue
-        if not _is_tensor(inp):
+        if not is_tensor(inp):
             raise TypeError(
-                f"gradcheck: input {i} is {type(inp).__name__} {_short(inp)}; inputs must be Values or Tensors, "
+                f"gradcheck: input {i} is {type(inp).__name__} {short_repr(inp)}; inputs must be Values or Tensors, "
                 "whose gradients backward() fills in (wrap a number: Value(0.5))"
             )
         if inp.dtype.name != "float64":
@@ -101,7 +91,7 @@ def _output(out, what: str):
     """``out`` if it is a single-number result that backward() can start from, else a clear error."""
     if isinstance(out, Value):
         return out
-    if _is_tensor(out):
+    if is_tensor(out):
         if out.size != 1:
             raise ValueError(
                 f"gradcheck: f must return a single number, but {what} is a Tensor of shape {out.shape}; "
@@ -115,7 +105,7 @@ def _output(out, what: str):
         return out
     raise TypeError(
         f"gradcheck: f must return a Value or a one-element Tensor computed from its inputs, but {what} is "
-        f"{type(out).__name__} {_short(out)}"
+        f"{type(out).__name__} {short_repr(out)}"
     )
 
 

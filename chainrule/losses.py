@@ -15,20 +15,18 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from numbers import Integral, Real
 
+from chainrule.autodiff import is_tensor
 from chainrule.engine import Value, sum_of_squares, value_sum
 
 REDUCTIONS = ("mean", "sum")
 
 
 # -- what the arguments are ------------------------------------------------------------------------
-def _is_tensor(x) -> bool:
-    # Checked by name so that this module never has to import NumPy for scalar work.
-    return type(x).__name__ == "Tensor" and type(x).__module__ == "chainrule.tensor"
 
 
 def _is_array(x) -> bool:
     """A NumPy array (or another array with ``ndim`` and ``tolist``) that is not a Tensor."""
-    return hasattr(x, "ndim") and hasattr(x, "tolist") and not _is_tensor(x)
+    return hasattr(x, "ndim") and hasattr(x, "tolist") and not is_tensor(x)
 
 
 def _is_number(x) -> bool:
@@ -60,7 +58,7 @@ def _items(x, where: str, what: str) -> list:
         x = x.tolist()  # Python floats; a 0-d array gives one number, a 2-d one nested lists (refused below)
         if not isinstance(x, list):
             return [x]
-    if _is_tensor(x):
+    if is_tensor(x):
         raise TypeError(
             f"{where}: {what} are a Tensor but the predictions are Values or numbers; use one engine for both: "
             f"Tensor predictions, or {what} as a list (t.data.tolist())"
@@ -72,7 +70,7 @@ def _items(x, where: str, what: str) -> list:
         raise ValueError(f"{where}: got no {what}")
     for i, item in enumerate(items):
         if not (isinstance(item, Value) or _is_number(item)):
-            if _is_tensor(item):
+            if is_tensor(item):
                 hint = "; use Tensors throughout: one Tensor of predictions, not a list of Tensors"
             elif isinstance(item, (list, tuple)) or _is_array(item):
                 hint = "; flatten nested lists into one list"
@@ -106,7 +104,7 @@ def _tensor_target(targets, like, where: str):
 
     if targets is None:
         raise TypeError(f"{where}: targets are None; pass an array or Tensor of shape {like.shape}")
-    if _is_tensor(targets):
+    if is_tensor(targets):
         target = targets
     else:
         if isinstance(targets, Iterator):
@@ -149,7 +147,7 @@ def _tensor_reduce(t, reduction: str):
 def mse(predictions, targets, reduction: str = "sum"):
     """Squared error ``sum((prediction - target)**2)``, the notes' loss; ``reduction='mean'`` averages."""
     _check_reduction(reduction, "mse")
-    if _is_tensor(predictions):
+    if is_tensor(predictions):
         _check_not_empty(predictions, reduction, "mse")
         diff = predictions - _tensor_target(targets, predictions, "mse")
         return _tensor_reduce(diff * diff, reduction)
@@ -162,10 +160,10 @@ def mse(predictions, targets, reduction: str = "sum"):
 def hinge(scores, targets, reduction: str = "mean"):
     """Max-margin loss ``relu(1 - y * score)`` for labels y in {-1, +1}, as in micrograd's demo."""
     _check_reduction(reduction, "hinge")
-    if _is_tensor(scores):
+    if is_tensor(scores):
         import numpy as np
 
-        if _is_tensor(targets) and targets.requires_grad:
+        if is_tensor(targets) and targets.requires_grad:
             raise ValueError("hinge: labels are constants (-1 or +1); pass them without requires_grad")
         from chainrule.tensor import hinge_loss
 
@@ -196,7 +194,7 @@ def binary_cross_entropy(predictions, targets, reduction: str = "mean", from_log
     _check_reduction(reduction, where)
     if from_logits not in (True, False):  # a string such as "False" would count as true
         raise TypeError(f"{where}: from_logits must be True or False, got {from_logits!r}")
-    if _is_tensor(predictions):
+    if is_tensor(predictions):
         _check_not_empty(predictions, reduction, where)
         y = _tensor_target(targets, predictions, where)
         t = y.data
@@ -306,7 +304,7 @@ def cross_entropy(logits, targets, reduction: str = "mean"):
     """
     where = "cross_entropy"
     _check_reduction(reduction, where)
-    if _is_tensor(logits):
+    if is_tensor(logits):
         return _tensor_cross_entropy(logits, targets, reduction)
     if isinstance(logits, Value) or _is_number(logits):
         raise TypeError(f"{where}: logits must be a list of scores, one per class, got one {_shown(logits)}")
@@ -327,7 +325,7 @@ def cross_entropy(logits, targets, reduction: str = "mean"):
             raise TypeError(
                 f"{where}: example {i} is one number, {_shown(row)}; in a batch every example is a list of logits"
             )
-        if _is_tensor(row):
+        if is_tensor(row):
             raise TypeError(
                 f"{where}: example {i} is a Tensor; pass one (N, C) Tensor of logits, not a list of Tensors"
             )
@@ -387,11 +385,11 @@ def _tensor_cross_entropy(logits, targets, reduction: str):
         raise TypeError(f"{where}: targets are None; pass one integer class index per example")
     if isinstance(targets, Iterator):
         targets = list(targets)  # NumPy would make one object out of a generator, not an array of its items
-    t = np.asarray(targets.data if _is_tensor(targets) else targets)
+    t = np.asarray(targets.data if is_tensor(targets) else targets)
     if t.dtype.kind not in "iu":
         held = (
             " (a Tensor holds floats: pass the indices as integers, e.g. t.data.astype(int))"
-            if _is_tensor(targets)
+            if is_tensor(targets)
             else ""
         )
         raise TypeError(
@@ -437,11 +435,11 @@ def l2_penalty(parameters, weight: float = 1.0):
         kinds = set(map(type, parameters))
         if kinds == {Value}:
             return sum_of_squares(parameters, weight)
-        if len(kinds) == 1 and _is_tensor(parameters[0]):
+        if len(kinds) == 1 and is_tensor(parameters[0]):
             from chainrule.tensor import sum_of_squares as tensor_sum_of_squares
 
             return tensor_sum_of_squares(parameters, weight)
-    if isinstance(parameters, Value) or _is_tensor(parameters):
+    if isinstance(parameters, Value) or is_tensor(parameters):
         params = [parameters]
     elif parameters is None or isinstance(parameters, (str, bytes)) or not isinstance(parameters, Iterable):
         raise TypeError(f"{where}: expected a model's parameters (Values or Tensors), got {_shown(parameters)}")
@@ -449,7 +447,7 @@ def l2_penalty(parameters, weight: float = 1.0):
         params = list(parameters)
     if not params:
         raise ValueError(f"{where}: got no parameters; pass model.parameters() of a model that has some")
-    tensors = [_is_tensor(p) for p in params]
+    tensors = [is_tensor(p) for p in params]
     for i, p in enumerate(params):
         if not (isinstance(p, Value) or tensors[i]):
             plain = " (plain numbers have no gradient to follow; make them Values)" if _is_number(p) else ""
@@ -485,7 +483,7 @@ def accuracy_from_scores(scores, targets) -> float:
 
 def _numbers(x, what: str) -> list[float]:
     """Scores or labels as floats: arrays and Tensors of any shape are read in order (flattened)."""
-    if _is_tensor(x):
+    if is_tensor(x):
         x = x.data
     if _is_array(x):
         x = x.ravel()

@@ -12,32 +12,19 @@ wrong (NaN, negative, a string) are refused there with an error that says what t
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from numbers import Real
 
-from chainrule.autodiff import zero_grad
+from chainrule.autodiff import is_tensor, short_repr, zero_grad
 from chainrule.engine import Value
-
-
-def _is_tensor(x) -> bool:
-    # A Tensor can exist only once chainrule.tensor has been imported; looking it up this way keeps
-    # NumPy out of scalar-only programs.
-    tensor = sys.modules.get("chainrule.tensor")
-    return tensor is not None and isinstance(x, tensor.Tensor)
-
-
-def _short(x) -> str:
-    text = repr(x)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check_parameters(params, where: str) -> list:
     """``params`` as a list of distinct leaf Values/Tensors, or an error saying what is wrong with it."""
     # A single parameter is a mistake to catch before iterating: a Tensor iterates over its rows,
     # which would quietly become "parameters" that step() updates and nothing ever reads.
-    if isinstance(params, Value) or _is_tensor(params):
+    if isinstance(params, Value) or is_tensor(params):
         raise TypeError(
             f"{where}: params must be a list of parameters, got a single {type(params).__name__}; "
             f"pass a list, e.g. {where}([w], ...), or model.parameters()"
@@ -48,26 +35,28 @@ def _check_parameters(params, where: str) -> list:
         )
     if callable(params) and not isinstance(params, Iterable):  # model.parameters, without the call
         raise TypeError(
-            f"{where}: params must be a list of Values or Tensors, got the function {_short(params)}; "
+            f"{where}: params must be a list of Values or Tensors, got the function {short_repr(params)}; "
             "call it: model.parameters()"
         )
     if isinstance(params, (str, bytes)) or not isinstance(params, Iterable):
         raise TypeError(
             f"{where}: params must be a list of Values or Tensors (e.g. model.parameters()), "
-            f"got {type(params).__name__} {_short(params)}"
+            f"got {type(params).__name__} {short_repr(params)}"
         )
     params = list(params)  # also takes a generator, read once
     if not params:
         raise ValueError(f"{where}: got an empty parameter list; pass model.parameters()")
     first_seen: dict[int, int] = {}
     for i, p in enumerate(params):
-        if not (isinstance(p, Value) or _is_tensor(p)):
+        if not (isinstance(p, Value) or is_tensor(p)):
             hint = (
                 "; join lists of parameters with +, e.g. a.parameters() + b.parameters()"
                 if isinstance(p, (list, tuple))
                 else "; pass model.parameters()"
             )
-            raise TypeError(f"{where}: parameter {i} is {type(p).__name__} {_short(p)}, not a Value or a Tensor{hint}")
+            raise TypeError(
+                f"{where}: parameter {i} is {type(p).__name__} {short_repr(p)}, not a Value or a Tensor{hint}"
+            )
         if p._prev:
             # Its data is recomputed from its inputs the next time the graph is built, so an update
             # to it would be lost, and the leaves it came from would never move.
@@ -95,7 +84,8 @@ def _as_real(value, what: str, where: str, example: str) -> float:
     # bool is an int to Python, but True as a learning rate is a slip, not a number.
     if isinstance(value, bool) or not isinstance(value, (Real, Decimal)):
         raise TypeError(
-            f"{where}: {what} must be a real number, got {type(value).__name__} {_short(value)}; pass one, {example}"
+            f"{where}: {what} must be a real number, got {type(value).__name__} {short_repr(value)}; "
+            f"pass one, {example}"
         )
     try:
         return float(value)
@@ -131,7 +121,7 @@ def _check_hyperparameter(
     in_range = (low <= number if include_low else low < number) and number < high
     if not (in_range and math.isfinite(number)):
         raise ValueError(
-            f"{where}: {what} must be {rule}, got {_short(value if shown is None else shown)}; "
+            f"{where}: {what} must be {rule}, got {short_repr(value if shown is None else shown)}; "
             f"use a finite number {rule}, {example}"
         )
     return number
@@ -217,7 +207,7 @@ class Adam(Optimizer):
     ):
         super().__init__(params, lr)
         where = type(self).__name__
-        wrong = f"{where}: betas must be a pair (beta1, beta2), e.g. betas=(0.9, 0.999), got {_short(betas)}"
+        wrong = f"{where}: betas must be a pair (beta1, beta2), e.g. betas=(0.9, 0.999), got {short_repr(betas)}"
         if isinstance(betas, (str, bytes)) or not isinstance(betas, Iterable):
             raise TypeError(wrong)
         pair = list(betas)

@@ -47,7 +47,7 @@ from typing import Callable
 
 import numpy as np
 
-from chainrule.autodiff import Node, _grad_mode, backpropagate, no_grad
+from chainrule.autodiff import Node, _grad_mode, backpropagate, no_grad, short_repr
 
 __all__ = ["Tensor", "no_grad", "unbroadcast", "linear", "sum_of_squares", "hinge_loss", "as_float_array"]
 
@@ -101,16 +101,11 @@ def as_float_array(x, where: str, dtype=None) -> np.ndarray:
     try:
         arr = np.asarray(x)
     except ValueError as err:
-        raise ValueError(f"{where}: cannot make an array from {_short(x)}: {err}") from None
+        raise ValueError(f"{where}: cannot make an array from {short_repr(x)}: {err}") from None
     if arr.dtype.kind not in "biuf":
         hint = " (to use Values, build a scalar graph instead)" if arr.dtype.kind == "O" else ""
-        raise TypeError(f"{where}: expected real numbers, got an array of dtype {arr.dtype} from {_short(x)}{hint}")
+        raise TypeError(f"{where}: expected real numbers, got an array of dtype {arr.dtype} from {short_repr(x)}{hint}")
     return arr.astype(dt, copy=False)
-
-
-def _short(x) -> str:
-    text = repr(x)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _values(arr: np.ndarray, limit: int = 5) -> str:
@@ -129,7 +124,7 @@ def _normalize_axes(axis, ndim: int, where: str) -> tuple[int, ...] | None:
     elif isinstance(axis, (tuple, list)):
         axes = tuple(axis)
     else:
-        raise TypeError(f"{where}: axis must be an int or a tuple of ints, got {_short(axis)}")
+        raise TypeError(f"{where}: axis must be an int or a tuple of ints, got {short_repr(axis)}")
     normalized = []
     for a in axes:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
@@ -371,7 +366,7 @@ class Tensor(Node):
                     f"backward: this Tensor has shape {self.shape}; backward() without a gradient needs a single "
                     f"number. Reduce it first (.sum(), .mean()) or pass grad=, an array of shape {self.shape}"
                 )
-            seed = np.ones(self._data.shape, dtype=self._data.dtype)
+            seed = self._seed(create_graph=False)
         else:
             seed = np.array(as_float_array(grad, "backward (grad)", self._data.dtype), copy=True)
             if seed.shape != self.shape:
@@ -533,7 +528,7 @@ class Tensor(Node):
         if isinstance(other, Tensor):
             return self._pow_tensor(other)
         if isinstance(other, bool) or not isinstance(other, (int, float, np.integer, np.floating)):
-            raise TypeError(f"pow: exponent must be a number or a Tensor, got {_short(other)}")
+            raise TypeError(f"pow: exponent must be a number or a Tensor, got {short_repr(other)}")
         n = float(other)
         x = self._data
         _check_pow_domain(x, np.asarray(n))
@@ -678,7 +673,7 @@ class Tensor(Node):
         try:
             out = x[index]
         except IndexError as err:
-            raise IndexError(f"index: {err} (indexing a Tensor of shape {x.shape} with {_short(index)})") from None
+            raise IndexError(f"index: {err} (indexing a Tensor of shape {x.shape} with {short_repr(index)})") from None
         shape, dtype = x.shape, x.dtype
         basic = _is_basic_index(index)
         index = _own_copy_of_index(index)  # the caller may change their index array before backward

@@ -21,12 +21,11 @@ Standard library only: NumPy is imported the first time you ask for a ``state_di
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from numbers import Integral
 from typing import Any, NamedTuple
 
-from chainrule.autodiff import zero_grad
+from chainrule.autodiff import is_tensor, zero_grad
 from chainrule.engine import Value
 
 
@@ -59,17 +58,11 @@ def is_plain(module, cls: type, attributes: frozenset) -> bool:
     return type(module) is cls and vars(module).keys() <= attributes
 
 
-def _is_tensor(x) -> bool:
-    # Without importing NumPy: if chainrule.tensor was never imported, no Tensor exists.
-    tensor_module = sys.modules.get("chainrule.tensor")
-    return tensor_module is not None and isinstance(x, tensor_module.Tensor)
-
-
 def is_parameter(x) -> bool:
     """A leaf that can learn: a ``Value`` with no ``_prev``, or a leaf ``Tensor`` with ``requires_grad``."""
     if isinstance(x, Value):
         return not x._prev
-    return _is_tensor(x) and x.requires_grad and not x._prev
+    return is_tensor(x) and x.requires_grad and not x._prev
 
 
 # What the attribute walk looks into (besides Tensors, found without importing NumPy).
@@ -143,7 +136,7 @@ class Module:
 
     def parameters(self) -> list:
         """Every trainable Value (or Tensor) of this module, each once, in a fixed order."""
-        if not any(isinstance(item, _WALKED) or _is_tensor(item) for item in vars(self).values()):
+        if not any(isinstance(item, _WALKED) or is_tensor(item) for item in vars(self).values()):
             return []  # nothing that could hold a parameter (ReLU, Tanh, ...): asked every step, so no walk
         return [p for _, p in self.named_parameters()]
 
@@ -199,7 +192,7 @@ class Module:
             if name not in state:
                 continue
             value = state[name]
-            value = getattr(value, "data", value) if isinstance(value, Value) or _is_tensor(value) else value
+            value = getattr(value, "data", value) if isinstance(value, Value) or is_tensor(value) else value
             if hasattr(value, "detach"):  # a torch tensor
                 value = value.detach().cpu().numpy()
             try:
@@ -280,7 +273,7 @@ def _walk(items: Iterable[tuple[str, Any]], prefix: str) -> Iterator[tuple[str, 
             stack.extend(reversed([(f"{name}.{i}", e) for i, e in enumerate(item)]))
         elif isinstance(item, dict):
             stack.extend(reversed([(f"{name}.{k}", e) for k, e in item.items()]))
-        elif isinstance(item, Module) or isinstance(item, Value) or _is_tensor(item):
+        elif isinstance(item, Module) or isinstance(item, Value) or is_tensor(item):
             yield name, item
 
 
