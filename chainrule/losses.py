@@ -100,7 +100,7 @@ def _tensor_target(targets, like, where: str):
     A Tensor target is used as it is, so a gradient reaches it if it requires one; numbers and arrays
     become a constant Tensor around the converted array (no copy: losses only read their targets).
     """
-    from chainrule.tensor import _constant, as_float_array
+    from chainrule.tensor import as_float_array, constant
 
     if targets is None:
         raise TypeError(f"{where}: targets are None; pass an array or Tensor of shape {like.shape}")
@@ -109,7 +109,7 @@ def _tensor_target(targets, like, where: str):
     else:
         if isinstance(targets, Iterator):
             targets = list(targets)  # NumPy would make one object out of a generator, not an array of its items
-        target = _constant(as_float_array(targets, where, dtype=like.dtype))
+        target = constant(as_float_array(targets, where, dtype=like.dtype))
     if target.shape != like.shape:
         # No broadcasting: (N, 1) predictions against (N,) targets would compare every pair, N * N terms.
         if target.size == like.size:
@@ -259,24 +259,28 @@ def _tensor_bce_with_logits(x, y):
     """Every entry's ``(1 - y) x - log(sigmoid(x))`` as one Tensor node (see ``_bce_with_logits``)."""
     import numpy as np
 
-    from chainrule.tensor import Tensor
+    from chainrule.tensor import record
 
-    a, t = x.data, y.data
+    a, t = x._data, y._data
     e = np.exp(-np.abs(a))
     # At x = +-inf PyTorch's formula meets 0 * inf or inf - inf and gives NaN; so does this one, quietly.
     with np.errstate(invalid="ignore"):
         terms = (1.0 - t) * a - (np.minimum(a, 0.0) - np.log1p(e))
-    out = Tensor(terms, dtype=x.dtype, _children=(x, y), _op="bce_with_logits")
+    return record(terms.astype(x.dtype, copy=False), "bce_with_logits", (x, y), _bce_rule(), (a, t))
 
-    def _backward():
-        if x.requires_grad:
-            sigmoid = np.where(a >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-            x._accumulate(out.grad * (sigmoid - t))
-        if y.requires_grad:
-            y._accumulate(out.grad * -a)
 
-    out._backward = _backward
-    return out
+def _bce_rule():
+    """d/dx = sigmoid(x) - y, d/dy = -x; written with Tensor methods, so it runs on arrays or Tensors."""
+    global _BCE_RULE
+    if _BCE_RULE is None:
+        from chainrule import array_math as xp
+        from chainrule.tensor import Rule
+
+        _BCE_RULE = Rule("a b", lambda g, x, y: g * (xp.sigmoid(x) - y), lambda g, x, y: g * -x)
+    return _BCE_RULE
+
+
+_BCE_RULE = None
 
 
 def _check_unit_interval(targets: Iterable[float], where: str) -> None:

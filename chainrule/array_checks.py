@@ -1,0 +1,122 @@
+"""Checks and error messages for array operations: what makes bad input a clear error.
+
+The Tensor engine's operations call these before they compute, so that a wrong shape, an axis out of
+range or a value outside an operation's domain is reported with the operation's name and the values
+or shapes at fault, never as a NumPy traceback from deep inside, and never as a silent NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.autodiff import is_tensor, short_repr
+
+
+def float_dtype(dtype, where: str) -> np.dtype:
+    if dtype is None:
+        return np.dtype(np.float64)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{where}: dtype must be a floating type such as float32 or float64, got {dtype!r}") from None
+    if dt.kind != "f":
+        raise TypeError(f"{where}: dtype must be a floating type such as float32 or float64, got {dt}")
+    return dt
+
+
+def as_float_array(x, where: str, dtype=None) -> np.ndarray:
+    """``x`` (a number, nested list, ndarray or Tensor) as a float ndarray of ``dtype`` (float64 if None).
+
+    Raises TypeError, naming ``where``, for strings, objects (e.g. a list of ``Value`` s), complex numbers
+    and other non-numeric data, and ValueError for ragged lists. Does not copy an array that already has
+    the right dtype.
+    """
+    dt = float_dtype(dtype, where)
+    if is_tensor(x):
+        x = x._data
+    try:
+        arr = np.asarray(x)
+    except ValueError as err:
+        raise ValueError(f"{where}: cannot make an array from {short_repr(x)}: {err}") from None
+    if arr.dtype.kind not in "biuf":
+        hint = " (to use Values, build a scalar graph instead)" if arr.dtype.kind == "O" else ""
+        raise TypeError(f"{where}: expected real numbers, got an array of dtype {arr.dtype} from {short_repr(x)}{hint}")
+    return arr.astype(dt, copy=False)
+
+
+def some_values(arr: np.ndarray, limit: int = 5) -> str:
+    """A few entries of ``arr`` for an error message."""
+    flat = arr.ravel()
+    shown = ", ".join(repr(float(v)) for v in flat[:limit])
+    return f"[{shown}{', ...' if flat.size > limit else ''}] ({flat.size} value{'s' if flat.size != 1 else ''})"
+
+
+def normalize_axes(axis, ndim: int, where: str) -> tuple[int, ...] | None:
+    """``axis`` (None, an int or a tuple of ints) as a tuple of non-negative axes, or an error."""
+    if axis is None:
+        return None
+    if isinstance(axis, (int, np.integer)):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"{where}: axis must be an int or a tuple of ints, got {short_repr(axis)}")
+    normalized = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{where}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{where}: axis {a} is out of range for a tensor with {ndim} dimension(s)")
+        normalized.append(int(a) % ndim)
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{where}: axis {axis!r} repeats an axis")
+    return tuple(normalized)
+
+
+def broadcasting(ufunc, a: np.ndarray, b: np.ndarray, where: str) -> np.ndarray:
+    """``ufunc(a, b)`` with NumPy broadcasting, or an error that names the operation and both shapes."""
+    try:
+        return ufunc(a, b)
+    except ValueError:
+        raise ValueError(
+            f"{where}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+            "(each trailing dimension must match or be 1)"
+        ) from None
+
+
+def where_false(mask: np.ndarray, limit: int = 5) -> str:
+    positions = np.argwhere(~np.asarray(mask, dtype=bool))[:limit]
+    shown = ", ".join(str(tuple(int(i) for i in p)) for p in positions)
+    return f"index {shown}" if mask.ndim else "the only entry"
+
+
+def check_pow_domain(base: np.ndarray, exponent: np.ndarray) -> None:
+    """Raise, as the scalar engine does, where ``base ** exponent`` has no real value."""
+    with np.errstate(invalid="ignore"):
+        negative_root = (base < 0) & (exponent != np.floor(exponent))
+        zero_to_negative = (base == 0) & (exponent < 0)
+    if not (negative_root.any() or zero_to_negative.any()):
+        return
+    bases, exponents = np.broadcast_arrays(base, exponent)
+    if negative_root.any():
+        raise ValueError(
+            "pow: a negative base with a non-integer exponent has no real value: "
+            f"bases {some_values(bases[negative_root])}, exponents {some_values(exponents[negative_root])}"
+        )
+    raise ZeroDivisionError(
+        f"pow: 0 ** (negative exponent) divides by zero: exponents {some_values(exponents[zero_to_negative])}"
+    )
+
+
+def matmul_error(a_shape, b_shape) -> str:
+    if not a_shape or not b_shape:
+        return f"matmul: shapes {a_shape} and {b_shape}: both operands need at least one dimension (use * for scalars)"
+    inner_a = a_shape[-1]
+    inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
+    if inner_a != inner_b:
+        which = "its only" if len(b_shape) == 1 else "its second-to-last"
+        return (
+            f"matmul: shapes {a_shape} and {b_shape} are not aligned: the first has {inner_a} columns (its last "
+            f"dimension) but the second has {inner_b} rows ({which} dimension)"
+        )
+    return f"matmul: the batch dimensions of shapes {a_shape} and {b_shape} cannot be broadcast together"
