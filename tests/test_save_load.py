@@ -650,7 +650,7 @@ def test_a_save_that_fails_midway_leaves_the_old_file_and_no_temporary_file(tmp_
         written.append(len(data) // 2)
         raise crash
 
-    monkeypatch.setattr(serialization, "_write_all", write_half_then_crash)
+    monkeypatch.setattr(serialization.files, "_write_all", write_half_then_crash)  # where _write_atomically finds it
     with pytest.raises(type(crash)):
         chainrule.save(demo_mlp(2), path)
     assert written and written[0] > 0  # the crash did happen mid-file
