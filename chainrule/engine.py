@@ -18,15 +18,19 @@ the moment the last name for it goes away.
 You can still add an operation exactly as the notes do, by writing a closure and assigning it:
 ``out._backward = _backward`` stores it on the node and ``backward()`` calls it (see ``cube`` in the
 README's tour for an example).
+
+This file is the ``Value`` class: a node's bookkeeping, the operators, ``backward()`` and pickling. The
+rule each operation applies (``_mul_rule`` and the others, the activations) is in ``scalar_rules.py``;
+the fused neuron and sums (``weighted_sum``, ``sum_of_squares``, ``value_sum``) are in ``fused.py``,
+and can still be imported from here.
 """
 
 from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from numbers import Real
-from operator import mul as _mul
 from typing import Union
 
 from chainrule.autodiff import Node, backpropagate, topological_order
@@ -309,265 +313,20 @@ def _rebuild_value(earlier: Sequence[Value], fields: tuple) -> Value:
     return v
 
 
-# -- each operation's local derivatives, written once ------------------------------------------------
-# A rule takes the operation's inputs and its result and returns d result / d input for each input. It
-# uses arithmetic only (and _number, _power, _log below), so the same rule runs on floats, where the
-# forward pass evaluates it into _local_grads, and on Values, where backward(create_graph=True) builds
-# the gradient as a graph of its own that can be differentiated again.
-def _number(x) -> float:
-    return x.data if isinstance(x, Value) else x
-
-
-def _add_rule(a, b, out):
-    return 1.0, 1.0  # d(a + b)/da = 1, d(a + b)/db = 1
-
-
-def _mul_rule(a, b, out):
-    return b, a  # d(a * b)/da = b, d(a * b)/db = a
-
-
-def _div_rule(a, b, out):
-    # d(a / b)/da = 1/b, d(a / b)/db = -a/b**2, written -out/b so that a tiny b gives -inf (as in
-    # PyTorch) instead of dividing by an underflowed b*b = 0.
-    return 1.0 / b, -out / b
-
-
-def _neg_rule(x, out):
-    return (-1.0,)
-
-
-def _exp_rule(x, out):
-    return (out,)  # d(e**x)/dx = e**x
-
-
-def _log_rule(x, out):
-    return (1.0 / x,)  # d(ln x)/dx = 1/x
-
-
-def _power_rule(n: float):
-    """The rule of ``x ** n`` for a number n: d/dx = n * x**(n-1) (0 when n is 0)."""
-
-    def rule(x, out):
-        return (0.0 if n == 0.0 else n * _power(x, n - 1.0),)
-
-    return rule
-
-
-def _pow_rule(a, b, out):
-    # d(a**b)/da = b * a**(b-1); d(a**b)/db = a**b * ln(a), real only for a > 0. At a = 0 the limit is
-    # 0 (for b >= 0); for a < 0 there is no real derivative and the gradient is NaN, as in PyTorch.
-    av, bv = _number(a), _number(b)
-    # At b = 0 the slope b * a**(b-1) is 0, but on Values it must stay a graph in b (its derivative in b
-    # is a**-1): only where a is 0 too (0 * inf) is it the constant 0.
-    d_base = 0.0 if bv == 0.0 and (av == 0.0 or not isinstance(b, Value)) else b * _power(a, b - 1.0)
-    if av > 0.0:
-        d_exponent = out * _log(a)
-    elif av == 0.0 and bv >= 0.0:
-        d_exponent = 0.0
-    else:
-        d_exponent = out * math.nan  # NaN, and on Values a graph whose derivatives are NaN too, as in PyTorch
-    return d_base, d_exponent
-
-
-def _power(x, k):
-    """``x ** k``; on floats with IEEE results where Python raises (0 ** -1 is inf, overflow is inf)."""
-    if isinstance(x, Value) or isinstance(k, Value):
-        return x**k
-    try:
-        return x**k
-    except ZeroDivisionError:
-        return math.copysign(math.inf, x) if float(k).is_integer() and k % 2 else math.inf
-    except OverflowError:
-        return -math.inf if x < 0.0 and k % 2.0 == 1.0 else math.inf
-
-
-def _log(x):
-    return x.log() if isinstance(x, Value) else math.log(x)
-
-
-# Activations: f(x), its slope f'(x) written from out = f(x) (so a neuron needs no other number), and
-# the slope as a rule of (x, out). Value's methods and the fused neuron share them.
-def _tanh_slope(out):
-    return 1.0 - out * out  # d(tanh x)/dx = 1 - tanh(x)**2
-
-
-def _sigmoid_slope(out):
-    return out * (1.0 - out)  # d(sigmoid x)/dx = sigmoid(x) * (1 - sigmoid(x))
-
-
-def _relu_slope(out):
-    # 1 for x > 0, else 0 (0 at x = 0, as in PyTorch). NaN stays NaN and passes its gradient on, as
-    # PyTorch's relu does (it zeroes the gradient only where the result is <= 0).
-    return 0.0 if (out if type(out) is float else _number(out)) <= 0.0 else 1.0
-
-
-def _linear_slope(out):
-    return 1.0
-
-
-def _relu(x: float) -> float:
-    return x if not x <= 0.0 else 0.0  # NaN stays NaN
-
-
-def _sigmoid(x: float) -> float:
-    # Written so that exp never overflows: for negative x, use e**x / (1 + e**x).
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def _unary_rule(slope):
-    def rule(x, out):
-        return (slope(out),)
-
-    return rule
-
-
-ACTIVATIONS = {
-    name: (f, slope, _unary_rule(slope))
-    for name, f, slope in [
-        ("tanh", math.tanh, _tanh_slope),
-        ("relu", _relu, _relu_slope),
-        ("sigmoid", _sigmoid, _sigmoid_slope),
-        ("linear", float, _linear_slope),
-    ]
-}
-
-
-def _checked_pow(base: float, exponent: float) -> float:
-    """``base ** exponent`` as a real float, or an error that names both numbers."""
-    if base == 0.0 and exponent < 0.0:
-        raise ZeroDivisionError(f"pow: 0.0 ** {exponent!r} divides by zero (negative power of zero)")
-    if base < 0.0 and not float(exponent).is_integer():
-        raise ValueError(f"pow: {base!r} ** {exponent!r} has no real value (negative base, non-integer exponent)")
-    try:
-        return base**exponent
-    except OverflowError:
-        raise OverflowError(f"pow: {base!r} ** {exponent!r} is too large for a float") from None
-
-
-class Inputs:
-    """A layer's inputs, unpacked once for all of its neurons: the Values among them and every float.
-
-    ``weighted_sum`` needs, for each input, its number (d/dw) and, for the inputs that are Values,
-    the Value itself (a child in the graph). A layer of 16 neurons reads the same inputs 16 times, so
-    it unpacks them here once.
-    """
-
-    __slots__ = ("values", "data", "value_positions", "_rules")
-
-    def __init__(self, inputs: Iterable[Value | Number]):
-        inputs = inputs if isinstance(inputs, (list, tuple)) else list(inputs)
-        values = [x for x in inputs if isinstance(x, Value)]
-        self.values = values
-        if len(values) == len(inputs):
-            self.data = [x.data for x in values]
-            self.value_positions = None  # every input is a Value
-        else:
-            self.data = [x.data if isinstance(x, Value) else _as_float(x, "weighted_sum (input)") for x in inputs]
-            self.value_positions = [i for i, x in enumerate(inputs) if isinstance(x, Value)]
-        self._rules = {}
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def rule(self, slope):
-        """The rule of a neuron over these inputs with this activation slope: (*w, *x, b, out) -> locals.
-        Made once per layer call and shared by its neurons (a closure per neuron would cost every step)."""
-        rule = self._rules.get(slope)
-        if rule is None:
-            n, positions, data = len(self.data), self.value_positions, self.data
-
-            def rule(*children_and_out):
-                weights, out = children_and_out[:n], children_and_out[-1]
-                values = children_and_out[n:-2]
-                if positions is None:
-                    xs = values
-                else:  # numbers where the inputs were numbers, the Values where they were Values
-                    xs = list(data)
-                    for position, value in zip(positions, values):
-                        xs[position] = value
-                return _neuron_locals(weights, xs, positions, slope(out))
-
-            self._rules[slope] = rule
-        return rule
-
-
-def _neuron_locals(w, x, value_positions, slope) -> tuple:
-    """A neuron's local derivatives, d out/dw_i = f'(act) x_i, d out/dx_i = f'(act) w_i (for the inputs
-    that are Values), d out/db = f'(act): the chain rule worked out inside it, on floats or on Values."""
-    w_for_values = w if value_positions is None else [w[i] for i in value_positions]
-    local_grads = (*x, *w_for_values, 1.0)  # d act/dw, d act/dx, d act/db
-    if type(slope) is float and slope == 1.0:
-        return local_grads
-    return tuple([slope * d for d in local_grads])  # times d out/d act
-
-
-def weighted_sum(
-    weights: Sequence[Value], inputs: Inputs | Iterable[Value | Number], bias: Value, activation: str = "linear"
-) -> Value:
-    """``f(bias + w0*x0 + w1*x1 + ...)`` as one node: a whole neuron of the notes, fused.
-
-    The notes build a neuron from 2n + 1 nodes: n products, n additions
-    (``act = sum((wi*xi ...), self.b)``) and ``out = act.tanh()``. Here it is one node with
-    ``_prev = (w0, ..., wn-1, x0, ..., xn-1, b)`` (inputs that are plain numbers are not in the graph).
-    Its local derivatives are the chain rule worked out inside the neuron: d out/dwi = f'(act) * xi,
-    d out/dxi = f'(act) * wi, d out/db = f'(act). The lecture makes the point: how big an operation
-    is, is up to you, as long as you know its local derivative. ``activation`` is ``'linear'`` (f is
-    the identity, op ``wsum``), ``'tanh'``, ``'relu'`` or ``'sigmoid'``. The additions happen in the
-    notes' order (bias first, then each product, left to right), so ``act`` is the same float.
-    """
-    if not isinstance(inputs, Inputs):
-        inputs = Inputs(inputs)
-    x_data = inputs.data
-    if len(weights) != len(x_data):
-        raise ValueError(f"weighted_sum: {len(weights)} weights but {len(x_data)} inputs")
-    try:
-        f, slope_of, _ = ACTIVATIONS[activation]
-    except KeyError:
-        names = ", ".join(ACTIVATIONS)
-        raise ValueError(f"weighted_sum: activation must be one of {names}; got {activation!r}") from None
-    try:
-        w_data = [w.data for w in weights]
-        b_data = bias.data
-    except AttributeError:
-        raise TypeError("weighted_sum: the weights and the bias must be Values (the neuron's parameters)") from None
-    out = f(sum(map(_mul, w_data, x_data), b_data))
-    local_grads = _neuron_locals(w_data, x_data, inputs.value_positions, slope_of(out))
-    op = "wsum" if activation == "linear" else f"{activation}(wsum)"
-    rule = inputs._rules.get(slope_of) or inputs.rule(slope_of)  # one rule per layer call, shared
-    return Value(out, (*weights, *inputs.values, bias), op, _local_grads=local_grads, _rule=rule)
-
-
-def sum_of_squares(values: Iterable[Value], weight: float = 1.0) -> Value:
-    """``weight * (v0**2 + v1**2 + ...)`` as one node (an L2 penalty); d/dvi = 2 * weight * vi."""
-    values = tuple(values)
-    total = 0.0
-    for v in values:
-        if not isinstance(v, Value):
-            raise TypeError(f"sum_of_squares: expected Values, got {type(v).__name__} {_short_number(v)}")
-        total += v.data * v.data
-    twice = 2.0 * weight
-
-    def rule(*values_and_out):
-        return [twice * v for v in values_and_out[:-1]]  # d/dv = 2 * weight * v
-
-    return Value(weight * total, values, "sumsq", _local_grads=rule(*[v.data for v in values], None), _rule=rule)
-
-
-def value_sum(values: Iterable[Value | Number]) -> Value:
-    """``v0 + v1 + ...`` as one node (d/dvi = 1), summed left to right like Python's ``sum``."""
-    children = []
-    total = 0.0
-    for v in values:
-        if isinstance(v, Value):
-            children.append(v)
-            total += v.data
-        else:
-            total += _as_float(v, "value_sum")
-    return Value(total, children, "sum", _local_grads=[1.0] * len(children), _rule=_sum_rule)
-
-
-def _sum_rule(*values_and_out):
-    return [1.0] * (len(values_and_out) - 1)  # d(v0 + v1 + ...)/dvi = 1
+# The derivative rules and the fused operations build Values, so they are imported here, once Value
+# exists (bound to names of this module, so an operation finds its rule without a second lookup).
+# weighted_sum and the rest stay importable from chainrule.engine, where they were first.
+from chainrule.fused import Inputs, sum_of_squares, value_sum, weighted_sum  # noqa: E402, F401
+from chainrule.scalar_rules import (  # noqa: E402, F401
+    ACTIVATIONS,
+    _add_rule,
+    _checked_pow,
+    _div_rule,
+    _exp_rule,
+    _log_rule,
+    _mul_rule,
+    _neg_rule,
+    _number,
+    _pow_rule,
+    _power_rule,
+)
