@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from contextlib import ContextDecorator
+from collections.abc import Iterator
+from contextlib import ContextDecorator, contextmanager
 from typing import Any, Callable
 
 
@@ -109,13 +110,17 @@ _backward_lock = threading.RLock()
 _SEEDED = object()
 
 
-def backpropagate(root: Any, seed: Any = _SEEDED, create_graph: bool = False) -> None:
+def backpropagate(
+    root: Any, seed: Any = _SEEDED, create_graph: bool = False, before_step: Callable[[Any], None] | None = None
+) -> None:
     """Run every node's ``_backward`` from ``root`` back to the leaves.
 
     ``seed`` is d root / d root (1.0, or an array of ones). Interior nodes start the pass with no
     gradient; a leaf root accumulates the seed like any leaf. Without ``seed`` the caller has already
     put it into ``root.grad`` (the notes' ``o.grad = 1.0``). With ``create_graph`` each node applies
     its rule to the nodes themselves instead of to their numbers, so every gradient is a graph too.
+    ``before_step(node)``, if given, is called just before each node's ``_backward`` runs (leaves
+    included), so a viewer can tell which step made which change (``save_html`` does).
     """
     with _backward_lock:
         order = topological_order(root)
@@ -133,8 +138,12 @@ def backpropagate(root: Any, seed: Any = _SEEDED, create_graph: bool = False) ->
             for node in reversed(order):
                 if node._prev:
                     node._graph_chain_rule()
+        elif before_step is None:
+            for node in reversed(order):
+                node._backward()
         else:
             for node in reversed(order):
+                before_step(node)
                 node._backward()
 
 
@@ -168,31 +177,42 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, allow_u
                 "requires_grad=True"
             )
     root = outputs[0]._weighted_total(outputs, grad_outputs)
+    order = topological_order(root)
+    reached = {id(node) for node in order}
+    # Run an ordinary pass, then put every grad back: the graph is left exactly as it was.
+    with grads_restored(order):
+        backpropagate(root, root._seed(create_graph), create_graph)
+        results = []
+        for i, x in enumerate(inputs):
+            if id(x) not in reached:
+                if not allow_unused:
+                    raise ValueError(
+                        f"grad: input {i} is not used to compute the outputs; pass allow_unused=True to get None for it"
+                    )
+                results.append(None)
+            else:
+                results.append(x._as_gradient(x.grad, create_graph))
+    return tuple(results)
+
+
+@contextmanager
+def grads_restored(order: list) -> Iterator[None]:
+    """A block in which a backward pass over ``order`` (a ``topological_order``) starts from zeroed
+    gradients and leaves no trace: every ``grad`` is put back when the block ends, however it ends.
+
+    Inside, each leaf starts from no gradient (as after ``zero_grad()``; ``backpropagate`` clears the
+    interior nodes itself) and no other backward pass can run. ``grad`` and ``save_html`` use it.
+    """
     with _backward_lock:
-        order = topological_order(root)
-        reached = {id(node) for node in order}
-        # Run an ordinary pass, then put every grad back: the graph is left exactly as it was.
         saved = [(node, node.grad) for node in order]
         try:
             for node in order:
                 if not node._prev:  # backpropagate clears the interior nodes; leaves would accumulate
                     node.grad = node._GRAD_BEFORE_BACKWARD
-            backpropagate(root, root._seed(create_graph), create_graph)
-            results = []
-            for i, x in enumerate(inputs):
-                if id(x) not in reached:
-                    if not allow_unused:
-                        raise ValueError(
-                            f"grad: input {i} is not used to compute the outputs; pass allow_unused=True to get "
-                            "None for it"
-                        )
-                    results.append(None)
-                else:
-                    results.append(x._as_gradient(x.grad, create_graph))
+            yield
         finally:
             for node, before in saved:
                 node.grad = before
-    return tuple(results)
 
 
 def zero_grad(parameters) -> None:

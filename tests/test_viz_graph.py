@@ -278,21 +278,77 @@ def replay_updates(walk) -> list:
     return states
 
 
-@pytest.mark.parametrize("build", [lecture_neuron, mlp_loss], ids=["lecture_neuron", "mlp"])
-def test_backward_steps_end_exactly_where_backward_does(build):
+def reused_values():
+    """A graph with reuse: ``a`` is both operands of one ``*`` and an operand of two other nodes."""
+    a = Value(1.5, label="a")
+    w = Value(-0.75, label="w")
+    sq = a * a
+    sq.label = "a*a"
+    h = (sq * w + a).tanh()
+    h.label = "h"
+    out = h * a + h / w
+    out.label = "out"
+    return out
+
+
+def backward_grads(build) -> list:
+    """What backward() leaves in every grad of a fresh graph: the numbers the page must end with."""
     root = build()
-    if root.grad == 0.0:
-        root.backward()
+    for node in topological_order(root):
+        node.grad = 0.0
+    root.backward()
+    return [node.grad for node in topological_order(root)]
+
+
+def bits(numbers) -> list:
+    return [float(x).hex() for x in numbers]  # bit-equal: -0.0 and 0.0 differ
+
+
+def page_final_grads(walk) -> list:
+    """Each node's last number in the walk: its final update's value (the root keeps its seed)."""
+    final = [1.0 if i == len(walk["nodes"]) - 1 else 0.0 for i in range(len(walk["nodes"]))]
+    for step in walk["steps"]:
+        for update in step["updates"]:
+            final[update["node"]] = update["value"]
+    return final
+
+
+@pytest.mark.parametrize("build", [lecture_neuron, reused_values, mlp_loss], ids=["lecture_neuron", "reuse", "mlp"])
+def test_backward_steps_end_exactly_where_backward_does(build):
+    expected = backward_grads(build)
+    root = build()
     order = topological_order(root)
+    for k, node in enumerate(order):
+        node.grad = 100.0 + k  # whatever the grads hold, the walk starts from zero and puts them back
     walk = backward_steps(root)
-    assert walk["mode"] == "simulated"
-    assert len(walk["nodes"]) == len(order)
-    for node, shown in zip(order, walk["nodes"]):
-        assert shown["value_final"] == node.grad  # the same floats, to the last bit
-        assert shown["grad_final"] == f"{node.grad:.4f}"
-    assert replay_updates(walk)[-1] == [f"{node.grad:.4f}" for node in order]
+    assert [node.grad for node in order] == [100.0 + k for k in range(len(order))]
+    assert all(type(node) is Value for node in order)
+    assert bits(n["value_final"] for n in walk["nodes"]) == bits(expected)  # the engine's floats, to the last bit
+    assert bits(page_final_grads(walk)) == bits(expected)
+    assert [n["grad_final"] for n in walk["nodes"]] == [f"{g:.4f}" for g in expected]
+    assert replay_updates(walk)[-1] == [f"{g:.4f}" for g in expected]
     # One step per node with inputs, from the root back, as backpropagate runs them.
     assert [step["node"] for step in walk["steps"]] == [i for i in reversed(range(len(order))) if order[i]._prev]
+
+
+@needs_dot
+@pytest.mark.parametrize("build", [lecture_neuron, reused_values], ids=["lecture_neuron", "reuse"])
+def test_save_html_page_ends_with_backwards_grads_and_leaves_grads_alone(build, tmp_path):
+    expected = backward_grads(build)
+    root = build()
+    root.backward()  # leaves accumulate (the neuron's now hold twice their gradient): not what the page shows
+    order = topological_order(root)
+    before = [node.grad for node in order]
+    walk = embedded_data(save_html(root, tmp_path / "page.html").read_text(encoding="utf-8"))
+    assert bits(node.grad for node in order) == bits(before)
+    assert bits(n["value_final"] for n in walk["nodes"]) == bits(expected)
+    assert bits(page_final_grads(walk)) == bits(expected)
+    # the page shows each use of a reused operand on its own: a*a adds into a.grad twice in one step
+    if build is reused_values:
+        sq = next(i for i, node in enumerate(order) if node.label == "a*a")
+        (step,) = [step for step in walk["steps"] if step["node"] == sq]
+        assert [u["node"] for u in step["updates"]] == [0, 0]
+        assert all(u["note"].startswith("a.grad = ") and " + 1.5000 × " in u["note"] for u in step["updates"])
 
 
 def test_lecture_neuron_steps_and_hover_text():

@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from chainrule.autodiff import backpropagate, grads_restored
 from chainrule.viz.graph import (
     format_number,
     format_quantity,
@@ -66,58 +67,12 @@ def _name(node: Any, i: int) -> str:
     return getattr(node, "label", "") or f"node {i}"
 
 
-def _can_simulate(order: Sequence[Any]) -> bool:
-    """True when every node's rule is recorded as numbers (scalar Values from chainrule's operations)."""
-    for node in order:
-        if is_array(node.data) or getattr(node, "_custom_backward", None) is not None:
-            return False
-        if node._prev and len(getattr(node, "_local_grads", ())) != len(node._prev):
-            return False
-    return True
-
-
 def _number_or_none(x: Any) -> float | None:
     # JSON has no NaN or infinity; the page shows the text, the number is only for checking.
     if x is None or is_array(x):
         return None
     x = float(x)
     return x if math.isfinite(x) else None
-
-
-def _simulate(order: Sequence[Any], index: dict) -> tuple[list, list]:
-    """The backward pass computed from each node's ``_local_grads``, without touching the graph.
-
-    The same arithmetic in the same order as ``Value._chain_rule`` under ``backpropagate``
-    (``child.grad += local * node.grad``, nodes in reverse topological order), so the last numbers
-    are exactly the floats ``backward()`` leaves in ``grad`` (a test checks this bit for bit). It stays
-    beside ``_replay``, which runs the engine's own loop, because the page shows every contribution
-    on its own with the local derivative used (``a * a`` adds twice into ``a.grad``), and running a
-    ``_backward`` shows only the sum.
-    """
-    grads = [0.0] * len(order)
-    grads[-1] = 1.0  # the seed: d root / d root
-    steps = []
-    for i in reversed(range(len(order))):
-        node = order[i]
-        if not node._prev:
-            continue  # a leaf's _backward has nothing to push into
-        grad = grads[i]
-        updates = []
-        for child, local in zip(node._prev, node._local_grads):
-            c = index[id(child)]
-            before = grads[c]
-            grads[c] = before + local * grad
-            updates.append(
-                {
-                    "node": c,
-                    "grad": format_number(grads[c]),
-                    "value": _number_or_none(grads[c]),
-                    "note": f"{_name(child, c)}.grad = {format_number(before)} + {format_number(local)} × "
-                    f"{format_number(grad)} = {format_number(grads[c])}",
-                }
-            )
-        steps.append({"node": i, "updates": updates})
-    return grads, steps
 
 
 def _seed(root: Any) -> Any:
@@ -130,59 +85,66 @@ def _seed(root: Any) -> Any:
     return 1.0
 
 
-def _replay(order: Sequence[Any], index: dict) -> tuple[list, list]:
-    """The backward pass as the engine itself runs it, watched one ``_backward`` at a time.
-
-    Used when a rule is recorded only as a closure: a custom ``_backward`` set by user code, or a
-    Tensor engine's vector-Jacobian products. Each node's ``_backward`` is wrapped, in the notes' way
-    (``node._backward = ...``), by one that runs it and then notes its inputs' ``grad``; then the
-    root's own ``backward()`` runs from zeroed gradients, so whatever bookkeeping the engine does in
-    ``backward()`` happens as usual. Every ``grad`` and every ``_backward`` is put back afterwards,
-    whatever happens.
+@contextlib.contextmanager
+def _watched(order: Sequence[Any], writes: list) -> Iterator[None]:
+    """Within the block, each assignment to a ``grad`` in ``order`` is noted in ``writes`` as ``(node,
+    grad before, text after, number after)``: each node's class is swapped for a subclass that differs
+    only in a ``grad`` property, so the engine's own methods run, seen one ``child.grad += ...`` at a time.
     """
-    saved_grads = [node.grad for node in order]
-    saved_rules = [node._custom_backward for node in order]
-    steps = []
 
-    def watch(i: int, node: Any, rule: Any) -> Any:
-        def watched() -> None:
-            rule()
-            updates = []
-            seen = set()
-            for child in node._prev:
-                c = index[id(child)]
-                if c in seen or child.grad is None:
-                    # A closure adds both uses of an operand at once (show the sum once); a constant
-                    # operand of a Tensor operation receives nothing.
-                    continue
-                seen.add(c)
-                updates.append(
-                    {
-                        "node": c,
-                        "grad": format_quantity(child.grad),
-                        "value": _number_or_none(child.grad),
-                        "note": f"{_name(child, c)}.grad is now {format_quantity(child.grad)}",
-                    }
-                )
-            steps.append({"node": i, "updates": updates})
+    def watching(cls: type) -> type:
+        # Where cls keeps grad: a slot (Value, Tensor), a property, or else the instance's __dict__.
+        slot = next((k.__dict__["grad"] for k in cls.__mro__ if "grad" in k.__dict__), None)
+        if not hasattr(slot, "__set__"):
+            slot = property(lambda node: vars(node)["grad"], lambda node, g: vars(node).__setitem__("grad", g))
 
-        return watched
+        def set_grad(node: Any, g: Any) -> None:
+            writes.append((node, slot.__get__(node), format_quantity(g), _number_or_none(g)))  # arrays may change
+            slot.__set__(node, g)
 
-    root = order[-1]
+        return type(cls.__name__, (cls,), {"__slots__": (), "grad": property(slot.__get__, set_grad)})
+
+    watched = {cls: watching(cls) for cls in {type(node) for node in order}}
+    original = {w: cls for cls, w in watched.items()}
     try:
-        for i, node in enumerate(order):
-            node.grad = None if is_array(node.data) else 0.0  # zero_grad, as before any backward()
-            if node._prev:
-                node._backward = watch(i, node, node._backward)
-        if is_array(root.data) and root.data.size != 1:
-            root.backward(_seed(root))  # a Tensor backward() needs the seed unless root is one number
-        else:
-            root.backward()
-        grads = [node.grad for node in order]
+        for node in order:
+            node.__class__ = watched[type(node)]
+        yield
     finally:
-        for node, grad, rule in zip(order, saved_grads, saved_rules):
-            node.grad = grad
-            node._custom_backward = rule
+        for node in order:
+            node.__class__ = original.get(type(node), type(node))
+
+
+def _replay(order: Sequence[Any], index: dict, names: Sequence[str]) -> tuple[list, list]:
+    """The engine's backward pass from ``order[-1]`` (from zeroed gradients, all put back afterwards),
+    watched one ``grad`` assignment at a time, so each addition shows on its own (``a * a`` adds into
+    ``a.grad`` twice); ``before_step`` marks where each node's ``_backward`` begins."""
+    writes, starts = [], []
+    with grads_restored(order), _watched(order, writes):
+        backpropagate(order[-1], _seed(order[-1]), before_step=lambda node: starts.append((node, len(writes))))
+        grads = [node.grad for node in order]
+    steps = []
+    for (node, start), end in zip(starts, [k for _, k in starts[1:]] + [len(writes)]):
+        if not node._prev:
+            continue  # a leaf's _backward has nothing to push into
+        i = index[id(node)]
+        made = writes[start:end]
+        # A rule recorded as numbers adds once per operand, in order: say which local derivative it used.
+        recorded = (
+            getattr(node, "_custom_backward", None) is None
+            and len(made) == len(node._prev) == len(getattr(node, "_local_grads", ()))
+            and all(w[0] is child for w, child in zip(made, node._prev))
+        )
+        updates = []
+        for k, (child, before, text, number) in enumerate(made):
+            c = index[id(child)]
+            if recorded:
+                local = format_number(node._local_grads[k])
+                note = f"{names[c]}.grad = {format_number(before)} + {local} × {format_number(grads[i])} = {text}"
+            else:
+                note = f"{names[c]}.grad is now {text}"
+            updates.append({"node": c, "grad": text, "value": number, "note": note})
+        steps.append({"node": i, "updates": updates})
     return grads, steps
 
 
@@ -227,19 +189,16 @@ def _info(node: Any, i: int, order: Sequence[Any], index: dict, names: Sequence[
 def backward_steps(root: Any, max_nodes: int = 300) -> dict:
     """The backward pass from ``root`` as data, step by step: what ``save_html`` embeds in its page.
 
-    Returns ``{"nodes": [...], "steps": [...], "mode": "simulated" | "replayed"}``. ``nodes[i]``
-    describes the i-th node of ``topological_order(root)`` (its SVG ids ``v<i>`` / ``op<i>``, label,
-    data, the grad text shown before the first step, the final grad, the hover text). ``steps[k]`` is
-    the (k+1)-th ``_backward`` that does something, in reverse topological order: ``{"node": i,
-    "updates": [{"node": j, "grad": text, "value": float or None, "note": text}, ...]}``, one update
-    per contribution, in the order they are added. Leaves are skipped: their ``_backward`` is empty.
+    Returns ``{"nodes": [...], "steps": [...], "mode": "replayed"}``. ``nodes[i]`` describes the i-th
+    node of ``topological_order(root)`` (its SVG ids ``v<i>`` / ``op<i>``, label, data, the grad text
+    shown before the first step, the final grad, the hover text). ``steps[k]`` is the (k+1)-th
+    ``_backward`` that does something, in reverse topological order: ``{"node": i, "updates":
+    [{"node": j, "grad": text, "value": float or None, "note": text}, ...]}``, one update per addition
+    into a ``grad``, in the order the engine makes them. Leaves are skipped: their ``_backward`` is empty.
 
-    For scalar Values the numbers are computed from each node's ``_local_grads`` (the graph is not
-    touched) and equal what ``backward()`` computes, to the last bit. Graphs with a custom
-    ``_backward`` or with Tensors record their rules only as closures: there the root's own
-    ``backward()`` runs once, from zeroed gradients, with each ``_backward`` watched, and every ``grad``
-    and ``_backward`` is put back afterwards. Either way the page shows one ``backward()``, as from
-    freshly zeroed gradients (leaf gradients accumulated over several calls are not what it shows).
+    The numbers are the engine's own, bit for bit (Values, Tensors and custom ``_backward`` closures
+    alike): ``backpropagate`` runs once, from zeroed gradients, and every ``grad`` is put back afterwards,
+    so the page shows one ``backward()`` as after ``zero_grad()``. ``mode`` is always ``"replayed"``.
 
     Raises ValueError for graphs larger than ``max_nodes``; TypeError if ``root`` is not a graph node.
     """
@@ -250,8 +209,7 @@ def _walk(order: Sequence[Any]) -> dict:
     """``backward_steps`` for a graph already in topological order (root last)."""
     index = {id(node): i for i, node in enumerate(order)}
     names = [_name(node, i) for i, node in enumerate(order)]
-    simulated = _can_simulate(order)
-    grads, steps = _simulate(order, index) if simulated else _replay(order, index)
+    grads, steps = _replay(order, index, names)
 
     last_update = [0] * len(order)
     for k, step in enumerate(steps, start=1):
@@ -274,7 +232,7 @@ def _walk(order: Sequence[Any]) -> dict:
                 "info": _info(node, i, order, index, names),
             }
         )
-    return {"mode": "simulated" if simulated else "replayed", "nodes": nodes, "steps": steps}
+    return {"mode": "replayed", "nodes": nodes, "steps": steps}
 
 
 # -- the page --------------------------------------------------------------------------------------
