@@ -140,7 +140,14 @@ def backpropagate(
                     node._graph_chain_rule()
         elif before_step is None:
             for node in reversed(order):
-                node._backward()
+                # A leaf has no step to take. The rest is Node._backward inlined: this loop is the
+                # innermost of every training step, and the property call would cost as much as it does.
+                if node._prev:
+                    custom = node._custom_backward
+                    if custom is None:
+                        node._chain_rule()
+                    else:
+                        custom()
         else:
             for node in reversed(order):
                 before_step(node)

@@ -55,7 +55,7 @@ from chainrule.array_checks import as_float_array, float_dtype
 from chainrule.array_math import unbroadcast
 from chainrule.autodiff import Node, _grad_mode, backpropagate, no_grad
 
-__all__ = ["Tensor", "no_grad", "unbroadcast", "linear", "sum_of_squares", "hinge_loss", "as_float_array"]
+__all__ = ["Tensor", "no_grad", "unbroadcast", "linear", "sum_of_squares", "hinge_loss", "as_float_array"]  # noqa: F822
 
 _new = object.__new__
 
@@ -291,7 +291,7 @@ class Tensor(Node):
         data = self._data
         if g.shape != data.shape:
             g = unbroadcast(g, data.shape)
-        if g.dtype != data.dtype:
+        if g.dtype is not data.dtype and g.dtype != data.dtype:  # the identity test is the quick common case
             g = g.astype(data.dtype)
         if self._prev:
             # Interior node (backpropagate cleared it for this pass). Not added in place, since g may be
@@ -554,4 +554,16 @@ def _rebuild_tensor(data: np.ndarray, grad, requires_grad: bool, label: str) -> 
 
 # The operations need the class above, so they are loaded after it.
 from chainrule import tensor_ops as ops  # noqa: E402
-from chainrule.tensor_ops import hinge_loss, linear, sum_of_squares  # noqa: E402, F401
+
+
+def __getattr__(name: str):
+    # The fused operations live with their concepts (the layer, the losses) and are also found here.
+    if name == "linear":
+        from chainrule.nn.layers import linear
+
+        return linear
+    if name in ("hinge_loss", "sum_of_squares"):
+        from chainrule.losses import tensor as tensor_losses
+
+        return getattr(tensor_losses, name)
+    raise AttributeError(f"module 'chainrule.tensor' has no attribute {name!r}")

@@ -14,8 +14,10 @@ from numbers import Integral
 
 import numpy as np
 
+from chainrule.array_checks import broadcasting, matmul_error
 from chainrule.nn.module import Module, check_size, is_plain, unique_parameters
-from chainrule.tensor import Tensor, as_float_array, linear
+from chainrule.tensor import Rule, Tensor, as_float_array, record
+from chainrule.tensor_ops import MATMUL
 
 # What a Linear and a Sequential hold (see is_plain): their quick parameters() lists cover exactly these.
 _LINEAR_ATTRIBUTES = frozenset({"nin", "nout", "weight", "bias", "training"})
@@ -56,6 +58,37 @@ def _parameter_dtype(dtype, where: str) -> np.dtype:
     return dt
 
 
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight + bias`` as one node: every neuron's ``w . x + b`` for every row of ``x``, fused.
+
+    The Tensor counterpart of the scalar engine's ``weighted_sum``: the same numbers as the two nodes
+    ``x @ weight`` and ``+ bias``, with one node's bookkeeping. ``x`` is ``(..., nin)``, ``weight``
+    ``(nin, nout)``, ``bias`` ``(nout,)``. The local rules: d/dx = g @ weight.T, d/dweight = x.T @ g,
+    d/dbias = g summed over the rows (``unbroadcast`` does the summing).
+    """
+    a, w = x._data, weight._data
+    if a.ndim != 2 or w.ndim != 2:
+        out = x @ weight  # vectors and batches of matrices: the general matmul
+        return out if bias is None else out + bias
+    try:
+        out = a @ w
+    except ValueError:
+        raise ValueError(matmul_error(a.shape, w.shape)) from None
+    if bias is None:
+        return record(out, "linear", (x, weight), MATMUL, (a, w))
+    b = bias._data
+    if b.shape == out.shape[-1:] and b.dtype == out.dtype:
+        out += b  # in place: the product is a fresh array
+    else:
+        out = broadcasting(np.add, out, b, "linear (bias)")
+    return record(out, "linear", (x, weight, bias), LINEAR, (a, w))
+
+
+# d/dx = g @ weight.T, d/dweight = x.T @ g (matmul's rule); d/dbias = g, which Tensor._accumulate sums
+# over the rows
+LINEAR = Rule("a b", *MATMUL.vjps, lambda g, a, b: g)
+
+
 class Linear(Module):
     """``x @ weight + bias``, with ``weight`` of shape ``(nin, nout)`` and ``bias`` of shape ``(nout,)``.
 
@@ -84,7 +117,7 @@ class Linear(Module):
             raise ValueError(
                 f"{self!r}: expected inputs whose last dimension is {self.nin} (features), got shape {x.shape}"
             )
-        # x @ weight + bias, as one graph node (see chainrule.tensor.linear)
+        # x @ weight + bias, as one graph node (see linear below)
         return linear(x, self.weight, self.bias)
 
     def parameters(self) -> list:
