@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Callable
 
 import numpy as np
 
@@ -77,67 +76,6 @@ def _holders_of_an_array_held_once() -> int:
 
 _refcount = getattr(sys, "getrefcount", lambda obj: 1 << 30)
 _ALONE = _holders_of_an_array_held_once()
-
-
-# -- what an operation records ---------------------------------------------------------------------
-class Rule:
-    """An operation's derivative rule: one vector-Jacobian product per operand, and what they read.
-
-    ``Rule("a b", lambda g, a, b: g * b, lambda g, a, b: g * a)`` is the rule of ``a * b``. Each
-    product is called as ``vjp(g, *saved)``, ``saved`` being what the operation recorded, in the order
-    ``saves`` names it. The names ``x`` (or ``a``), ``b``, ``c`` stand for the operands and ``out`` for
-    the result: when the gradient must be a graph, those come as the Tensors themselves, so the
-    product is recorded too. Any other name (a shape, an axis, a constant mask) comes as it was saved.
-    """
-
-    __slots__ = ("vjps", "roles")
-    _OPERANDS = {"x": 0, "a": 0, "b": 1, "c": 2, "out": "out"}
-
-    def __init__(self, saves: str, *vjps: Callable, roles: tuple | None = None):
-        self.vjps = vjps
-        self.roles = roles if roles is not None else tuple(self._OPERANDS.get(name) for name in saves.split())
-
-
-_NO_RULE = Rule("")  # a node made by hand (the notes' constructor), whose _backward you assign
-
-
-def record(data, op: str, parents: tuple, rule: Rule, saved: tuple) -> Tensor:
-    """The result of an operation: recorded in the graph only if some parent requires grad."""
-    out = _new(Tensor)
-    out._data = data if type(data) is np.ndarray else np.asarray(data)
-    out.grad = None
-    out.label = ""
-    out._op = op
-    out._custom_backward = None
-    if _grad_mode.enabled:
-        for p in parents:
-            if p._requires_grad:
-                out._requires_grad = True
-                out._prev = parents
-                out._rule = rule
-                out._saved = saved
-                # The rule may read these arrays at backward time: a later t.data copies first.
-                out._shared = True
-                for q in parents:
-                    q._shared = True
-                return out
-    # A view (reshape, a slice) shares its operand's array, which a graph may have saved: copy on write.
-    if out._data.base is not None:
-        out._shared = True
-        for p in parents:
-            p._shared = True  # the view and its operand share memory: a write to either copies first
-    else:
-        out._shared = False
-    out._requires_grad = False
-    out._prev = ()
-    out._rule = _NO_RULE
-    out._saved = ()
-    return out
-
-
-def constant(data: np.ndarray) -> Tensor:
-    """A Tensor around ``data`` (no copy) that needs no gradient: a number or array used as an operand."""
-    return record(data, "", (), _NO_RULE, ())
 
 
 class Tensor(Node):
@@ -187,7 +125,7 @@ class Tensor(Node):
         self.grad = None
         self.label = label
         self._op = _op
-        self._rule = _NO_RULE
+        self._rule = ops.NO_RULE
         self._saved = ()
         self._custom_backward = None
         self._shared = False
@@ -278,7 +216,7 @@ class Tensor(Node):
             return node
         # The node's array was replaced since (copy on write): use the saved numbers, and let the
         # gradient through to the node.
-        return record(value, "saved", (node,), _PASS_ON, ())
+        return ops.record(value, "saved", (node,), ops.PASS_ON, ())
 
     def _accumulate(self, g) -> None:
         """Add ``g`` into ``self.grad``: the one place gradients are summed (and broadcasting undone)."""
@@ -331,7 +269,7 @@ class Tensor(Node):
             if seed.shape != self.shape:
                 raise ValueError(f"backward: grad has shape {seed.shape} but this Tensor has shape {self.shape}")
             if create_graph:
-                seed = constant(seed)
+                seed = ops.constant(seed)
         if create_graph:
             backpropagate(self, seed, create_graph=True)
         else:
@@ -366,7 +304,7 @@ class Tensor(Node):
 
     def _seed(self, create_graph: bool):
         ones = np.ones(self._data.shape, dtype=self._data.dtype)
-        return constant(ones) if create_graph else ones
+        return ops.constant(ones) if create_graph else ones
 
     def _as_gradient(self, g, create_graph: bool) -> Tensor:
         if g is None:
@@ -404,7 +342,7 @@ class Tensor(Node):
 
     def detach(self) -> Tensor:
         """The same data (not a copy) as a new Tensor outside the graph."""
-        out = constant(self._data)
+        out = ops.constant(self._data)
         # Both now share the array, which a graph may have saved or may yet save: each copies on its first write.
         out._shared = self._shared = True
         return out
@@ -475,10 +413,10 @@ class Tensor(Node):
         return ops.power(ops.lift(self, other, "pow"), self)
 
     def __matmul__(self, other) -> Tensor:
-        return ops.matmul(self, other)
+        return shapes.matmul(self, other)
 
     def __rmatmul__(self, other) -> Tensor:  # other @ self
-        return ops.matmul(ops.lift(self, other, "matmul"), self)
+        return shapes.matmul(ops.lift(self, other, "matmul"), self)
 
     def __neg__(self) -> Tensor:  # -self
         return ops.neg(self)
@@ -486,32 +424,32 @@ class Tensor(Node):
     def __getitem__(self, index) -> Tensor:
         """NumPy indexing: ints, slices, integer or boolean arrays and tuples of them, e.g.
         ``logp[np.arange(n), targets]``. Entries picked more than once get every share of the gradient."""
-        return ops.index(self, index)
+        return shapes.index(self, index)
 
     def sum(self, axis=None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (an int, a tuple, or None for all); the gradient is copied to every entry."""
-        return ops.reduce_sum(self, axis, keepdims)
+        return shapes.reduce_sum(self, axis, keepdims)
 
     def mean(self, axis=None, keepdims: bool = False) -> Tensor:
         """Average over ``axis``; each entry gets ``1/count`` of the gradient."""
-        return ops.reduce_mean(self, axis, keepdims)
+        return shapes.reduce_mean(self, axis, keepdims)
 
     def max(self, axis=None, keepdims: bool = False) -> Tensor:
         """Largest entry over ``axis``. The gradient goes to the largest entries; ties share it evenly
         (as ``torch.amax`` does), so ``max`` of ``[1, 3, 3]`` sends half to each 3."""
-        return ops.reduce_max(self, axis, keepdims)
+        return shapes.reduce_max(self, axis, keepdims)
 
     def reshape(self, *shape) -> Tensor:
         """The same entries in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``; -1 is inferred."""
-        return ops.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
+        return shapes.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
 
     def transpose(self, *axes) -> Tensor:
         """Permute the axes: no arguments reverses them (``.T``); ``t.transpose(1, 0, 2)`` swaps the first two."""
-        return ops.transpose(self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes)
+        return shapes.transpose(self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes)
 
     @property
     def T(self) -> Tensor:
-        return ops.transpose(self, ())
+        return shapes.transpose(self, ())
 
     def exp(self) -> Tensor:
         return ops.exp(self)
@@ -540,12 +478,9 @@ class Tensor(Node):
         return ops.log_softmax(self, axis)
 
 
-_PASS_ON = Rule("", lambda g: g)
-
-
 def _rebuild_tensor(data: np.ndarray, grad, requires_grad: bool, label: str) -> Tensor:
     """A leaf Tensor from its parts (unpickling and deep copies)."""
-    t = constant(data)
+    t = ops.constant(data)
     t.grad = grad
     t._requires_grad = requires_grad
     t.label = label
@@ -554,6 +489,7 @@ def _rebuild_tensor(data: np.ndarray, grad, requires_grad: bool, label: str) -> 
 
 # The operations need the class above, so they are loaded after it.
 from chainrule import tensor_ops as ops  # noqa: E402
+from chainrule import tensor_shapes as shapes  # noqa: E402
 
 
 def __getattr__(name: str):

@@ -15,6 +15,7 @@ derivative of zero, which is what running it on Tensors gives too.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -23,15 +24,78 @@ from chainrule.array_checks import (
     as_float_array,
     broadcasting,
     check_pow_domain,
-    matmul_error,
     normalize_axes,
     some_values,
     where_false,
 )
-from chainrule.autodiff import short_repr
-from chainrule.tensor import Rule, Tensor, constant, record
+from chainrule.autodiff import _grad_mode, short_repr
+from chainrule.tensor import Tensor
 
-_PASS = Rule("", lambda g: g)
+_new = object.__new__
+
+
+# -- what an operation records ---------------------------------------------------------------------
+class Rule:
+    """An operation's derivative rule: one vector-Jacobian product per operand, and what they read.
+
+    ``Rule("a b", lambda g, a, b: g * b, lambda g, a, b: g * a)`` is the rule of ``a * b``. Each
+    product is called as ``vjp(g, *saved)``, ``saved`` being what the operation recorded, in the order
+    ``saves`` names it. The names ``x`` (or ``a``), ``b``, ``c`` stand for the operands and ``out`` for
+    the result: when the gradient must be a graph, those come as the Tensors themselves, so the
+    product is recorded too. Any other name (a shape, an axis, a constant mask) comes as it was saved.
+    """
+
+    __slots__ = ("vjps", "roles")
+    _OPERANDS = {"x": 0, "a": 0, "b": 1, "c": 2, "out": "out"}
+
+    def __init__(self, saves: str, *vjps: Callable, roles: tuple | None = None):
+        self.vjps = vjps
+        self.roles = roles if roles is not None else tuple(self._OPERANDS.get(name) for name in saves.split())
+
+
+NO_RULE = Rule("")  # a node made by hand (the notes' constructor), whose _backward you assign
+
+
+def record(data, op: str, parents: tuple, rule: Rule, saved: tuple) -> Tensor:
+    """The result of an operation: recorded in the graph only if some parent requires grad."""
+    out = _new(Tensor)
+    out._data = data if type(data) is np.ndarray else np.asarray(data)
+    out.grad = None
+    out.label = ""
+    out._op = op
+    out._custom_backward = None
+    if _grad_mode.enabled:
+        for p in parents:
+            if p._requires_grad:
+                out._requires_grad = True
+                out._prev = parents
+                out._rule = rule
+                out._saved = saved
+                # The rule may read these arrays at backward time: a later t.data copies first.
+                out._shared = True
+                for q in parents:
+                    q._shared = True
+                return out
+    # A view (reshape, a slice) shares its operand's array, which a graph may have saved: copy on write.
+    if out._data.base is not None:
+        out._shared = True
+        for p in parents:
+            p._shared = True  # the view and its operand share memory: a write to either copies first
+    else:
+        out._shared = False
+    out._requires_grad = False
+    out._prev = ()
+    out._rule = NO_RULE
+    out._saved = ()
+    return out
+
+
+def constant(data: np.ndarray) -> Tensor:
+    """A Tensor around ``data`` (no copy) that needs no gradient: a number or array used as an operand."""
+    return record(data, "", (), NO_RULE, ())
+
+
+PASS_ON = Rule("", lambda g: g)  # the gradient passes through unchanged
 
 
 def lift(x: Tensor, other, where: str) -> Tensor:
@@ -148,174 +212,6 @@ def power(x: Tensor, exponent) -> Tensor:
     if n == 2.0:
         return record(data**n, f"**{exponent}", (x,), SQUARE, (data,))
     return record(data**n, f"**{exponent}", (x,), POWER, (data, n))
-
-
-# -- matrix product --------------------------------------------------------------------------------
-# d(A @ B)/dA: g @ B.T, d(A @ B)/dB: A.T @ g
-MATMUL = Rule("a b", lambda g, a, b: g @ b.T, lambda g, a, b: a.T @ g)
-
-
-def _as_matrix_grad(g, a, b):
-    # Put back the axes matmul dropped for vector operands, so g has shape (..., n, m).
-    if b.ndim == 1:
-        g = g[..., None]
-    if a.ndim == 1:
-        g = g[..., None, :]
-    return g
-
-
-def _matmul_vjp_a(g, a, b):
-    # A vector b acts as a one-column matrix; a vector a as a one-row matrix, dropped again at the end.
-    ga = _as_matrix_grad(g, a, b) @ xp.swap_last_two(b[:, None] if b.ndim == 1 else b)
-    return ga[..., 0, :] if a.ndim == 1 else ga
-
-
-def _matmul_vjp_b(g, a, b):
-    gb = xp.swap_last_two(a[None, :] if a.ndim == 1 else a) @ _as_matrix_grad(g, a, b)
-    return gb[..., 0] if b.ndim == 1 else gb
-
-
-BATCHED_MATMUL = Rule("a b", _matmul_vjp_a, _matmul_vjp_b)  # vectors and stacks of matrices
-
-
-def matmul(a: Tensor, b) -> Tensor:
-    b = lift(a, b, "matmul")
-    x, y = a._data, b._data
-    try:
-        out = x @ y
-    except ValueError:
-        raise ValueError(matmul_error(x.shape, y.shape)) from None
-    rule = MATMUL if x.ndim == 2 and y.ndim == 2 else BATCHED_MATMUL
-    return record(out, "@", (a, b), rule, (x, y))
-
-
-# -- reductions ------------------------------------------------------------------------------------
-def _kept_shape(shape: tuple, axes) -> tuple:
-    """``shape`` with the reduced axes as 1s: the shape of a reduction's result with keepdims."""
-    return (1,) * len(shape) if axes is None else tuple(1 if i in axes else n for i, n in enumerate(shape))
-
-
-# The gradient of a sum is copied back to every entry that was summed; a mean's is scaled by 1/count.
-SUM = Rule("shape kept", lambda g, shape, kept: xp.broadcast_to(g.reshape(kept), shape))
-MEAN = Rule("shape kept scale", lambda g, shape, kept, scale: xp.broadcast_to(g.reshape(kept) * scale, shape))
-
-
-def reduce_sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    data = x._data
-    axes = normalize_axes(axis, data.ndim, "sum")
-    out = np.add.reduce(data, axis=axes, keepdims=keepdims)
-    return record(out, "sum", (x,), SUM, (data.shape, _kept_shape(data.shape, axes)))
-
-
-def reduce_mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    data = x._data
-    axes = normalize_axes(axis, data.ndim, "mean")
-    if data.size == 0:
-        raise ValueError(f"mean: cannot average an empty Tensor of shape {data.shape}")
-    scale = 1.0 / (data.size if axes is None else math.prod(data.shape[a] for a in axes))
-    # np.add.reduce is ndarray.sum without the Python wrapper (several times faster on small arrays)
-    out = np.add.reduce(data, axis=axes, keepdims=keepdims) * scale
-    return record(out, "mean", (x,), MEAN, (data.shape, _kept_shape(data.shape, axes), scale))
-
-
-def _max_vjp(g, entries, top, axes, kept):
-    # The largest entries share the gradient evenly: a constant, so the second derivative is 0.
-    winners = entries == top
-    return g.reshape(kept) * (winners / winners.sum(axis=axes, keepdims=True))
-
-
-MAX = Rule("entries top axes kept", _max_vjp)
-
-
-def reduce_max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    data = x._data
-    axes = normalize_axes(axis, data.ndim, "max")
-    if data.size == 0:
-        raise ValueError(f"max: cannot take the max of an empty Tensor of shape {data.shape}")
-    top = data.max(axis=axes, keepdims=True)
-    out = top if keepdims else (top.reshape(()) if axes is None else np.squeeze(top, axis=axes))
-    return record(out, "max", (x,), MAX, (data, top, axes, top.shape))
-
-
-# -- shapes and indexing ---------------------------------------------------------------------------
-RESHAPE = Rule("shape", lambda g, shape: g.reshape(shape))
-
-
-def reshape(x: Tensor, shape: tuple) -> Tensor:
-    data = x._data
-    try:
-        out = data.reshape(tuple(shape))
-    except (ValueError, TypeError):
-        raise ValueError(f"reshape: cannot reshape shape {data.shape} ({data.size} entries) into {shape}") from None
-    return record(out, "reshape", (x,), RESHAPE, (data.shape,))
-
-
-TRANSPOSE = Rule("inverse", lambda g, inverse: g.transpose(inverse))
-
-
-def transpose(x: Tensor, axes: tuple) -> Tensor:
-    data = x._data
-    perm = tuple(range(data.ndim))[::-1] if not axes else normalize_axes(tuple(axes), data.ndim, "transpose")
-    if len(perm) != data.ndim:
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the {data.ndim} axes of shape {data.shape}")
-    return record(data.transpose(perm), "transpose", (x,), TRANSPOSE, (tuple(np.argsort(perm)),))
-
-
-INDEX = Rule("index shape basic", lambda g, index, shape, basic: xp.scatter(g, index, shape, basic))
-
-
-def index(x: Tensor, index) -> Tensor:
-    if isinstance(index, Tensor):
-        index = index._data
-    data = x._data
-    try:
-        out = data[index]
-    except IndexError as err:
-        raise IndexError(f"index: {err} (indexing a Tensor of shape {data.shape} with {short_repr(index)})") from None
-    basic = _is_basic_index(index)
-    index = _own_copy_of_index(index)  # the caller may change their index array before backward
-    out = out if type(out) is np.ndarray else np.asarray(out)
-    return record(out, "index", (x,), INDEX, (index, data.shape, basic))
-
-
-def _own_copy_of_index(index):
-    """``index`` with its arrays and lists copied into arrays of our own."""
-    items = index if isinstance(index, tuple) else (index,)
-    kept = tuple(np.array(item) if isinstance(item, (np.ndarray, list)) else item for item in items)
-    return kept if isinstance(index, tuple) else kept[0]
-
-
-def _is_basic_index(index) -> bool:
-    """True for ints, slices, None and Ellipsis (alone or in a tuple): no entry is picked twice."""
-    items = index if isinstance(index, tuple) else (index,)
-    for item in items:
-        basic = item is None or item is Ellipsis or isinstance(item, (slice, int, np.integer))
-        if isinstance(item, bool) or not basic:
-            return False
-    return True
-
-
-# The gradients of gradients: a sum's rule spreads g out, an index's scatters it, pow's picks with
-# where. On Tensors (create_graph) those are operations too, with rules of their own.
-def broadcast_to(x: Tensor, shape: tuple) -> Tensor:
-    # the rule passes the gradient on; Tensor._accumulate sums it back down to x's shape
-    return record(np.broadcast_to(x._data, shape).copy(), "broadcast", (x,), _PASS, ())
-
-
-SCATTER = Rule("index", lambda g, index: g[index])
-
-
-def scatter(g: Tensor, index, shape: tuple, basic: bool) -> Tensor:
-    return record(xp.scatter(g._data, index, shape, basic), "scatter", (g,), SCATTER, (index,))
-
-
-WHERE = Rule("mask", lambda g, mask: g * mask, lambda g, mask: g * ~mask)
-
-
-def where(mask: np.ndarray, x, y) -> Tensor:
-    like = x if isinstance(x, Tensor) else y
-    x, y = lift(like, x, "where"), lift(like, y, "where")
-    return record(np.where(mask, x._data, y._data), "where", (x, y), WHERE, (np.asarray(mask, dtype=bool),))
 
 
 # -- elementwise functions -------------------------------------------------------------------------

@@ -14,7 +14,8 @@ import numpy as np
 
 from chainrule import array_math as xp
 from chainrule.autodiff import is_tensor
-from chainrule.tensor import Rule, Tensor, as_float_array, constant, record
+from chainrule.tensor import Tensor, as_float_array
+from chainrule.tensor_ops import Rule, constant, record
 
 
 def _reduce(terms: Tensor, reduction: str) -> Tensor:

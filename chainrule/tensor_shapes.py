@@ -1,0 +1,187 @@
+"""The Tensor operations that move entries around: matrix products, reductions, reshapes, indexing.
+
+As in ``chainrule/tensor_ops.py``, each operation computes its result and ``record`` s it with its
+``Rule`` beside it. Their rules are made of the same kinds of operations: the gradient of a sum is
+spread back (``broadcast_to``), the gradient of an index is scattered back (``scatter``), the gradient
+of a matrix product is two more matrix products. On Tensors (``create_graph=True``) those are
+operations here too, so gradients of gradients work through all of them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from chainrule import array_math as xp  # the rules' functions: NumPy's on arrays, these operations on Tensors
+from chainrule.array_checks import matmul_error, normalize_axes
+from chainrule.autodiff import short_repr
+from chainrule.tensor import Tensor
+from chainrule.tensor_ops import PASS_ON, Rule, lift, record
+
+# -- matrix product --------------------------------------------------------------------------------
+# d(A @ B)/dA: g @ B.T, d(A @ B)/dB: A.T @ g
+MATMUL = Rule("a b", lambda g, a, b: g @ b.T, lambda g, a, b: a.T @ g)
+
+
+def _as_matrix_grad(g, a, b):
+    # Put back the axes matmul dropped for vector operands, so g has shape (..., n, m).
+    if b.ndim == 1:
+        g = g[..., None]
+    if a.ndim == 1:
+        g = g[..., None, :]
+    return g
+
+
+def _matmul_vjp_a(g, a, b):
+    # A vector b acts as a one-column matrix; a vector a as a one-row matrix, dropped again at the end.
+    ga = _as_matrix_grad(g, a, b) @ xp.swap_last_two(b[:, None] if b.ndim == 1 else b)
+    return ga[..., 0, :] if a.ndim == 1 else ga
+
+
+def _matmul_vjp_b(g, a, b):
+    gb = xp.swap_last_two(a[None, :] if a.ndim == 1 else a) @ _as_matrix_grad(g, a, b)
+    return gb[..., 0] if b.ndim == 1 else gb
+
+
+BATCHED_MATMUL = Rule("a b", _matmul_vjp_a, _matmul_vjp_b)  # vectors and stacks of matrices
+
+
+def matmul(a: Tensor, b) -> Tensor:
+    b = lift(a, b, "matmul")
+    x, y = a._data, b._data
+    try:
+        out = x @ y
+    except ValueError:
+        raise ValueError(matmul_error(x.shape, y.shape)) from None
+    rule = MATMUL if x.ndim == 2 and y.ndim == 2 else BATCHED_MATMUL
+    return record(out, "@", (a, b), rule, (x, y))
+
+
+# -- reductions ------------------------------------------------------------------------------------
+def _kept_shape(shape: tuple, axes) -> tuple:
+    """``shape`` with the reduced axes as 1s: the shape of a reduction's result with keepdims."""
+    return (1,) * len(shape) if axes is None else tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+# The gradient of a sum is copied back to every entry that was summed; a mean's is scaled by 1/count.
+SUM = Rule("shape kept", lambda g, shape, kept: xp.broadcast_to(g.reshape(kept), shape))
+MEAN = Rule("shape kept scale", lambda g, shape, kept, scale: xp.broadcast_to(g.reshape(kept) * scale, shape))
+
+
+def reduce_sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    data = x._data
+    axes = normalize_axes(axis, data.ndim, "sum")
+    out = np.add.reduce(data, axis=axes, keepdims=keepdims)
+    return record(out, "sum", (x,), SUM, (data.shape, _kept_shape(data.shape, axes)))
+
+
+def reduce_mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    data = x._data
+    axes = normalize_axes(axis, data.ndim, "mean")
+    if data.size == 0:
+        raise ValueError(f"mean: cannot average an empty Tensor of shape {data.shape}")
+    scale = 1.0 / (data.size if axes is None else math.prod(data.shape[a] for a in axes))
+    # np.add.reduce is ndarray.sum without the Python wrapper (several times faster on small arrays)
+    out = np.add.reduce(data, axis=axes, keepdims=keepdims) * scale
+    return record(out, "mean", (x,), MEAN, (data.shape, _kept_shape(data.shape, axes), scale))
+
+
+def _max_vjp(g, entries, top, axes, kept):
+    # The largest entries share the gradient evenly: a constant, so the second derivative is 0.
+    winners = entries == top
+    return g.reshape(kept) * (winners / winners.sum(axis=axes, keepdims=True))
+
+
+MAX = Rule("entries top axes kept", _max_vjp)
+
+
+def reduce_max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    data = x._data
+    axes = normalize_axes(axis, data.ndim, "max")
+    if data.size == 0:
+        raise ValueError(f"max: cannot take the max of an empty Tensor of shape {data.shape}")
+    top = data.max(axis=axes, keepdims=True)
+    out = top if keepdims else (top.reshape(()) if axes is None else np.squeeze(top, axis=axes))
+    return record(out, "max", (x,), MAX, (data, top, axes, top.shape))
+
+
+# -- shapes and indexing ---------------------------------------------------------------------------
+RESHAPE = Rule("shape", lambda g, shape: g.reshape(shape))
+
+
+def reshape(x: Tensor, shape: tuple) -> Tensor:
+    data = x._data
+    try:
+        out = data.reshape(tuple(shape))
+    except (ValueError, TypeError):
+        raise ValueError(f"reshape: cannot reshape shape {data.shape} ({data.size} entries) into {shape}") from None
+    return record(out, "reshape", (x,), RESHAPE, (data.shape,))
+
+
+TRANSPOSE = Rule("inverse", lambda g, inverse: g.transpose(inverse))
+
+
+def transpose(x: Tensor, axes: tuple) -> Tensor:
+    data = x._data
+    perm = tuple(range(data.ndim))[::-1] if not axes else normalize_axes(tuple(axes), data.ndim, "transpose")
+    if len(perm) != data.ndim:
+        raise ValueError(f"transpose: axes {axes} are not a permutation of the {data.ndim} axes of shape {data.shape}")
+    return record(data.transpose(perm), "transpose", (x,), TRANSPOSE, (tuple(np.argsort(perm)),))
+
+
+INDEX = Rule("index shape basic", lambda g, index, shape, basic: xp.scatter(g, index, shape, basic))
+
+
+def index(x: Tensor, index) -> Tensor:
+    if isinstance(index, Tensor):
+        index = index._data
+    data = x._data
+    try:
+        out = data[index]
+    except IndexError as err:
+        raise IndexError(f"index: {err} (indexing a Tensor of shape {data.shape} with {short_repr(index)})") from None
+    basic = _is_basic_index(index)
+    index = _own_copy_of_index(index)  # the caller may change their index array before backward
+    out = out if type(out) is np.ndarray else np.asarray(out)
+    return record(out, "index", (x,), INDEX, (index, data.shape, basic))
+
+
+def _own_copy_of_index(index):
+    """``index`` with its arrays and lists copied into arrays of our own."""
+    items = index if isinstance(index, tuple) else (index,)
+    kept = tuple(np.array(item) if isinstance(item, (np.ndarray, list)) else item for item in items)
+    return kept if isinstance(index, tuple) else kept[0]
+
+
+def _is_basic_index(index) -> bool:
+    """True for ints, slices, None and Ellipsis (alone or in a tuple): no entry is picked twice."""
+    items = index if isinstance(index, tuple) else (index,)
+    for item in items:
+        basic = item is None or item is Ellipsis or isinstance(item, (slice, int, np.integer))
+        if isinstance(item, bool) or not basic:
+            return False
+    return True
+
+
+# The gradients of gradients: a sum's rule spreads g out, an index's scatters it, pow's picks with
+# where. On Tensors (create_graph) those are operations too, with rules of their own.
+def broadcast_to(x: Tensor, shape: tuple) -> Tensor:
+    # the rule passes the gradient on; Tensor._accumulate sums it back down to x's shape
+    return record(np.broadcast_to(x._data, shape).copy(), "broadcast", (x,), PASS_ON, ())
+
+
+SCATTER = Rule("index", lambda g, index: g[index])
+
+
+def scatter(g: Tensor, index, shape: tuple, basic: bool) -> Tensor:
+    return record(xp.scatter(g._data, index, shape, basic), "scatter", (g,), SCATTER, (index,))
+
+
+WHERE = Rule("mask", lambda g, mask: g * mask, lambda g, mask: g * ~mask)
+
+
+def where(mask: np.ndarray, x, y) -> Tensor:
+    like = x if isinstance(x, Tensor) else y
+    x, y = lift(like, x, "where"), lift(like, y, "where")
+    return record(np.where(mask, x._data, y._data), "where", (x, y), WHERE, (np.asarray(mask, dtype=bool),))
