@@ -211,6 +211,8 @@ class Tensor(Node):
         rule computes from it is recorded; other saved things (shapes, constant masks) as they are."""
         if role is None:
             return value
+        if role == "operands":
+            return tuple(self._as_node(array, i) for i, array in enumerate(value))
         node = self if role == "out" else self._prev[role]
         if node._data is value:
             return node

@@ -40,17 +40,18 @@ class Rule:
 
     ``Rule("a b", lambda g, a, b: g * b, lambda g, a, b: g * a)`` is the rule of ``a * b``. Each
     product is called as ``vjp(g, *saved)``, ``saved`` being what the operation recorded, in the order
-    ``saves`` names it. The names ``x`` (or ``a``), ``b``, ``c`` stand for the operands and ``out`` for
-    the result: when the gradient must be a graph, those come as the Tensors themselves, so the
-    product is recorded too. Any other name (a shape, an axis, a constant mask) comes as it was saved.
+    ``saves`` names it. The names ``x`` (or ``a``), ``b``, ``c`` stand for the operands, ``operands``
+    for a tuple of all of them, and ``out`` for the result: when the gradient must be a graph, those
+    come as the Tensors themselves (not their arrays), so what the product computes from them is
+    recorded too. Any other name (a shape, an axis, a constant mask) comes as it was saved.
     """
 
     __slots__ = ("vjps", "roles")
-    _OPERANDS = {"x": 0, "a": 0, "b": 1, "c": 2, "out": "out"}
+    _OPERANDS = {"x": 0, "a": 0, "b": 1, "c": 2, "out": "out", "operands": "operands"}
 
-    def __init__(self, saves: str, *vjps: Callable, roles: tuple | None = None):
+    def __init__(self, saves: str, *vjps: Callable):
         self.vjps = vjps
-        self.roles = roles if roles is not None else tuple(self._OPERANDS.get(name) for name in saves.split())
+        self.roles = tuple(self._OPERANDS.get(name) for name in saves.split())
 
 
 NO_RULE = Rule("")  # a node made by hand (the notes' constructor), whose _backward you assign

@@ -17,6 +17,7 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from chainrule.autodiff import zero_grad
 from chainrule.losses import accuracy_from_scores, hinge, l2_penalty
 from chainrule.nn import MLP
 
@@ -155,7 +156,7 @@ def demo_step(model, X, y, k: int, steps: int, lr: float = 1.0, alpha: float = 1
     scores = [model(x) for x in X] if isinstance(X, list) else model(X)
     params = model.parameters()
     total = hinge(scores, y) + l2_penalty(params, weight=alpha)
-    model.zero_grad()
+    zero_grad(params)  # model.zero_grad() would list the parameters again
     total.backward()
     loss = float(total.data)
     if not isinstance(scores, list):

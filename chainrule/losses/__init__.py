@@ -29,9 +29,16 @@ __all__ = ["mse", "hinge", "binary_cross_entropy", "cross_entropy", "l2_penalty"
 
 
 def _tensor_losses():
-    from chainrule.losses import tensor
+    """The Tensor implementations, imported when the first Tensor arrives (so Values never need NumPy)."""
+    global _TENSOR_LOSSES
+    if _TENSOR_LOSSES is None:
+        from chainrule.losses import tensor
 
-    return tensor
+        _TENSOR_LOSSES = tensor
+    return _TENSOR_LOSSES
+
+
+_TENSOR_LOSSES = None
 
 
 def _check_reduction(reduction: str, where: str) -> None:

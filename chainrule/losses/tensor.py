@@ -73,8 +73,12 @@ def hinge(scores: Tensor, targets, reduction: str) -> Tensor:
     if is_tensor(targets) and targets.requires_grad:
         raise ValueError("hinge: labels are constants (-1 or +1); pass them without requires_grad")
     _check_not_empty(scores, reduction, "hinge")
-    y = _targets(targets, scores, "hinge")._data
-    _check_tensor_values(np.abs(y) != 1, y, "hinge", "labels must be -1 or +1")
+    if type(targets) is np.ndarray and targets.shape == scores.shape and targets.dtype == scores.dtype:
+        y = targets  # the usual call, once a step: an array of labels, read and never kept
+    else:
+        y = _targets(targets, scores, "hinge")._data
+    if np.count_nonzero(y * y != 1.0):  # -1 and +1 are the numbers whose square is 1 (NaN is not)
+        _check_tensor_values(np.abs(y) != 1, y, "hinge", "labels must be -1 or +1")
     return hinge_loss(scores, y, mean=reduction == "mean")
 
 
@@ -152,11 +156,11 @@ def bce_with_logits(x: Tensor, y: Tensor) -> Tensor:
 
 
 def _sum_of_squares_rule(count: int) -> Rule:
-    """d/dt (weight * sum(t**2)) = 2 * weight * t, for each of ``count`` tensors (saved: theirs, then 2 * weight)."""
+    """d/dt (weight * sum(t**2)) = 2 * weight * t, for each of ``count`` tensors."""
     rule = _SUM_OF_SQUARES.get(count)
     if rule is None:
-        vjps = tuple((lambda g, *saved, i=i: (saved[-1] * g) * saved[i]) for i in range(count))
-        rule = _SUM_OF_SQUARES[count] = Rule("", *vjps, roles=(*range(count), None))
+        vjps = [(lambda g, tensors, twice, i=i: (twice * g) * tensors[i]) for i in range(count)]
+        rule = _SUM_OF_SQUARES[count] = Rule("operands twice", *vjps)
     return rule
 
 
@@ -176,7 +180,7 @@ def sum_of_squares(tensors, weight: float = 1.0) -> Tensor:
         if not isinstance(t, Tensor):
             raise TypeError(f"sum_of_squares: expected Tensors, got {type(t).__name__}")
         total += np.vdot(t._data, t._data)  # the dot product of the flattened array with itself
-    saved = (*(t._data for t in tensors), 2.0 * weight)
+    saved = (tuple([t._data for t in tensors]), 2.0 * weight)
     return record(weight * total, "sumsq", tensors, _sum_of_squares_rule(len(tensors)), saved)
 
 
@@ -192,7 +196,7 @@ def hinge_loss(scores: Tensor, labels: np.ndarray, mean: bool = True) -> Tensor:
     """
     margins = 1.0 - labels * scores._data
     scale = 1.0 / margins.size if mean else 1.0
-    total = np.maximum(margins, 0.0).sum() * scale
+    total = np.add.reduce(np.maximum(margins, 0.0), axis=None) * scale
     # not (margin <= 0) rather than margin > 0: a NaN score passes its gradient on, as relu does in both
     # engines (and PyTorch), so the fused loss and (1 - y * scores).relu().mean() agree there too
     slope = np.where(margins <= 0.0, 0.0, labels * -scale)

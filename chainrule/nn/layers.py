@@ -222,7 +222,10 @@ class Sequential(Module):
         if not is_plain(self, Sequential, _SEQUENTIAL_ATTRIBUTES):
             return super().parameters()
         # A layer used twice (Sequential(lin, Tanh(), lin)) shares its weights: listed, and trained, once.
-        return unique_parameters([p for layer in self.layers for p in layer.parameters()])
+        params = []
+        for layer in self.layers:
+            params += layer.parameters()
+        return unique_parameters(params)
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.layers)

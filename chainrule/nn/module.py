@@ -65,6 +65,9 @@ def is_parameter(x) -> bool:
     return is_tensor(x) and x.requires_grad and not x._prev
 
 
+# What a module holds that can never contain a parameter (ReLU, Tanh, ...: asked every step).
+_FLAGS_ONLY = frozenset({"training"})
+
 # What the attribute walk looks into (besides Tensors, found without importing NumPy).
 _WALKED = (list, tuple, dict, Value)  # and Module, added below once the class exists
 
@@ -136,7 +139,10 @@ class Module:
 
     def parameters(self) -> list:
         """Every trainable Value (or Tensor) of this module, each once, in a fixed order."""
-        if not any(isinstance(item, _WALKED) or is_tensor(item) for item in vars(self).values()):
+        attributes = vars(self)
+        if attributes.keys() <= _FLAGS_ONLY or not any(
+            isinstance(item, _WALKED) or is_tensor(item) for item in attributes.values()
+        ):
             return []  # nothing that could hold a parameter (ReLU, Tanh, ...): asked every step, so no walk
         return [p for _, p in self.named_parameters()]
 
