@@ -1,8 +1,9 @@
 """PyTorch (float64) as the oracle: the helpers every test uses to compare chainrule with torch.
 
 * ``assert_close``: one comparison of numbers, arrays or torch tensors, with a message naming what differs.
-* ``check_against_torch``: run one operation on chainrule leaves (scalar Values or Tensors) and on torch
-  leaves holding the same numbers, then compare the results and every leaf's gradient.
+* ``check_against_torch``: the one comparison of an operation with torch: run it on chainrule leaves
+  (scalar Values or Tensors; or plain floats) and on torch leaves holding the same numbers, then compare
+  the results, every leaf's gradient and, if asked, every second derivative (``hessian``).
 * ``TorchTwin``: the same network in torch, given a chainrule network's weights.
 * ``notes_training_in_torch``: the notes' training loop, run on a ``TorchTwin``.
 """
@@ -14,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from chainrule import Tensor, Value
+from chainrule import Tensor, Value, grad
 
 Number = (int, float, np.number)
 
@@ -79,55 +80,147 @@ def gradient_of(leaf: Any, what: str) -> Any:
     return leaf.grad
 
 
+def describe(inputs: Sequence) -> str:
+    """The inputs as a failure message shows them: every digit of every number, cut short if very long."""
+    parts = []
+    for x in inputs:
+        if isinstance(x, np.ndarray):
+            text = np.array2string(x, separator=", ", floatmode="unique", threshold=40)
+        elif isinstance(x, (Value, Tensor)):
+            text = f"{type(x).__name__}({np.array2string(np.asarray(x.data), separator=', ', threshold=40)})"
+        else:
+            text = repr(x)
+        parts.append(text if len(text) <= 400 else f"{text[:300]}...{text[-60:]}")
+    return "(" + ", ".join(parts) + ")"
+
+
+def nodes_of(leaves: Sequence) -> list:
+    """The Values and Tensors among ``leaves`` (lists of Values flattened, in order)."""
+    nodes = []
+    for leaf in leaves:
+        nodes += nodes_of(leaf) if isinstance(leaf, list) else [leaf]
+    return nodes
+
+
+def flat(arrays: Sequence) -> np.ndarray:
+    """Numbers, arrays and chainrule nodes' data, one after the other in one flat array."""
+    return np.concatenate([np.ravel(as_array(a.data if isinstance(a, (Value, Tensor)) else a)) for a in arrays])
+
+
+def hessian(out, nodes: Sequence, upstream: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """chainrule's first derivatives (taken with ``create_graph=True``) and second derivatives of ``out``
+    with respect to every entry of ``nodes``, as a flat array and a square matrix; a Tensor ``out`` is
+    weighted by ``upstream`` and summed first. Each row differentiates one first derivative again
+    (a Tensor's entry by entry, picked out by ``grad_outputs``)."""
+    total = out if upstream is None else (out * Tensor(upstream)).sum()
+    first = grad(total, list(nodes), create_graph=True)
+    rows = []
+    for g in first:
+        shape = np.shape(g.data)
+        for index in np.ndindex(shape):
+            pick = None
+            if shape:
+                pick = [np.zeros(shape)]
+                pick[0][index] = 1.0
+            second = grad(g, list(nodes), grad_outputs=pick, allow_unused=True)
+            rows.append(flat([np.zeros(np.shape(n.data)) if s is None else s for n, s in zip(nodes, second)]))
+    return flat(first), np.array(rows)
+
+
+def torch_hessian(torch, theirs: Callable, torch_leaves: Sequence, constants: Sequence[int], upstream) -> np.ndarray:
+    """torch's second derivatives of ``theirs`` (weighted by ``upstream`` when given) with respect to every
+    entry of the leaves not in ``constants``, as one square matrix (``torch.autograd.functional.hessian``)."""
+    variables = tuple(t.detach() for i, t in enumerate(torch_leaves) if i not in constants)
+
+    def f(*tensors):
+        given = iter(tensors)
+        out = theirs(*(x if i in constants else next(given) for i, x in enumerate(torch_leaves)))
+        return out if upstream is None else (out * torch.tensor(upstream)).sum()
+
+    blocks = torch.autograd.functional.hessian(f, variables)
+    sizes = [v.numel() for v in variables]
+    return np.block(
+        [
+            [blocks[i][j].detach().numpy().reshape(sizes[i], sizes[j]) for j in range(len(sizes))]
+            for i in range(len(sizes))
+        ]
+    )
+
+
 def check_against_torch(
     torch,
     ours: Callable,
     theirs: Callable,
     inputs: Sequence,
     *,
-    rtol: float,
-    atol: float,
+    rtol: float = 1e-10,
+    atol: float = 1e-14,
     grad_rtol: float | None = None,
     grad_atol: float | None = None,
     constants: Sequence[int] = (),
+    plain: bool = False,
+    second_order: bool = False,
+    hessian_rtol: float = 1e-8,
+    hessian_atol: float = 1e-12,
     seed: int = 1,
     what: str = "operation",
 ):
-    """Run ``ours`` on chainrule leaves made from ``inputs`` and ``theirs`` on torch float64 leaves holding the
-    same numbers; the results must agree to (rtol, atol) and, after backward(), every leaf's gradient to
-    (grad_rtol, grad_atol) (the same tolerances unless given).
+    """The one comparison with torch: run ``ours`` on chainrule leaves made from ``inputs`` and ``theirs`` on
+    torch float64 leaves holding the same numbers; the results must agree to (rtol, atol) and, after
+    backward(), every leaf's gradient to (grad_rtol, grad_atol) (the same tolerances unless given).
+    A failure names ``what``, the inputs, and the entry that differs.
 
     Each input is a number (a Value), a list of numbers (a list of Values; torch gets one tensor), an
     ndarray (a Tensor), or a chainrule Value/Tensor already made (a model's parameter, used as it is).
     Inputs whose positions are in ``constants`` are passed unchanged to both and get no gradient.
     A Tensor result is given a random upstream gradient (from ``seed``), so each entry's path counts and
-    a rule that ignores ``out.grad`` fails. Returns chainrule's result.
+    a rule that ignores ``out.grad`` fails.
+
+    ``plain=True`` gives ``ours`` the plain numbers instead of leaves (the float engine): only the value is
+    compared. ``second_order=True`` also takes the first derivatives again with ``create_graph=True`` and
+    differentiates each once more: they must match torch's gradient and ``torch.autograd.functional.hessian``
+    (to hessian_rtol, hessian_atol). Returns chainrule's result.
     """
-    leaves = [x if i in constants else chainrule_leaf(x) for i, x in enumerate(inputs)]
+    leaves = [x if i in constants or plain else chainrule_leaf(x) for i, x in enumerate(inputs)]
     torch_leaves = [
         x if i in constants else torch.tensor(np.asarray(numbers_of(leaf), dtype=np.float64), requires_grad=True)
         for i, (x, leaf) in enumerate(zip(inputs, leaves))
     ]
-    out = ours(*leaves)
-    expected = theirs(*torch_leaves)
-    if isinstance(out, Value):
-        assert type(out.data) is float, f"{what}: a Value's data must be a Python float, got {type(out.data)}"
-        assert_close(out.data, expected, rtol, atol, f"{what}: value")
-        out.backward()
-        expected.backward()
-    else:
-        assert isinstance(out, Tensor), f"{what}: expected a Value or a Tensor, got {type(out).__name__}"
-        assert out.shape == tuple(expected.shape), f"{what}: shape {out.shape}, torch {tuple(expected.shape)}"
-        assert_close(out.data, expected, rtol, atol, f"{what}: value")
-        upstream = np.random.default_rng(seed).standard_normal(out.shape)
-        out.backward(upstream)
-        expected.backward(torch.tensor(upstream))
+    differentiated = [i for i in range(len(inputs)) if i not in constants]
     grad_rtol = rtol if grad_rtol is None else grad_rtol
     grad_atol = atol if grad_atol is None else grad_atol
-    for i, (leaf, torch_leaf) in enumerate(zip(leaves, torch_leaves)):
-        if i not in constants:
-            name = f"{what}: gradient wrt input {i}"
-            assert_close(gradient_of(leaf, name), torch_leaf.grad, grad_rtol, grad_atol, name)
+    out = ours(*leaves)
+    expected = theirs(*torch_leaves)
+    try:
+        if plain:
+            assert type(out) is float, f"plain numbers must give a float, got {type(out).__name__}"
+            assert_close(out, expected, rtol, atol, "value")
+            return out
+        upstream = None
+        if isinstance(out, Value):
+            assert type(out.data) is float, f"a Value's data must be a Python float, got {type(out.data)}"
+            assert_close(out.data, expected, rtol, atol, "value")
+            out.backward()
+            expected.backward()
+        else:
+            assert isinstance(out, Tensor), f"expected a Value or a Tensor, got {type(out).__name__}"
+            assert out.shape == tuple(expected.shape), f"shape {out.shape}, torch {tuple(expected.shape)}"
+            assert_close(out.data, expected, rtol, atol, "value")
+            upstream = np.random.default_rng(seed).standard_normal(out.shape)
+            out.backward(upstream)
+            expected.backward(torch.tensor(upstream))
+        for i in differentiated:
+            name = f"gradient wrt input {i}"
+            assert_close(gradient_of(leaves[i], name), torch_leaves[i].grad, grad_rtol, grad_atol, name)
+        if second_order:
+            first, second = hessian(out, nodes_of([leaves[i] for i in differentiated]), upstream)
+            expected_first = flat([torch_leaves[i].grad for i in differentiated])
+            first_atol = flat([np.broadcast_to(grad_atol, np.shape(numbers_of(leaves[i]))) for i in differentiated])
+            assert_close(first, expected_first, grad_rtol, first_atol, "gradient taken with create_graph=True")
+            expected_second = torch_hessian(torch, theirs, torch_leaves, constants, upstream)
+            assert_close(second, expected_second, hessian_rtol, hessian_atol, "second derivatives")
+    except AssertionError as error:  # the inputs are written out only for a failure
+        raise AssertionError(f"{what} at {describe(inputs)}: {error}") from None
     return out
 
 

@@ -2,7 +2,8 @@
 checked against ``torch.autograd.functional.hessian`` and ``torch.autograd.grad`` (float64).
 
 Every operation's derivative rule is written once and runs on floats (the first-order pass) and on
-Values (a gradient graph); these tests differentiate each operation twice, and some three times.
+Values (a gradient graph). ``test_ops.py`` differentiates every entry of the table of operations twice
+on the engines that support it; these tests go three times deep, and through ``grad`` 's options.
 """
 
 from __future__ import annotations
@@ -10,109 +11,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from oracle import assert_close
+from op_table import VALUE, check_op
+from oracle import assert_close, hessian
 
 from chainrule import Tensor, Value, grad
-from chainrule.engine import sum_of_squares, value_sum, weighted_sum
-from chainrule.losses import binary_cross_entropy, cross_entropy, hinge, mse
-
-POINT = [0.7, -1.3, 0.4]
-
-
-def hessian_of(f, point):
-    """chainrule's Hessian of f at point: grad of each first derivative, by create_graph."""
-    xs = [Value(v) for v in point]
-    out = f(*xs)
-    first = grad(out, xs, create_graph=True)
-    rows = []
-    for g in first:
-        row = grad(g, xs, allow_unused=True)
-        rows.append([0.0 if h is None else h.data for h in row])
-    return out.data, [g.data for g in first], rows
-
-
-# Each case: a function of three Values, and the same function of three torch scalars.
-CASES = {
-    "add sub neg": (lambda a, b, c: (a + b) * (a - c) - (-b) * c, None),
-    "mul reuse": (lambda a, b, c: a * a * b + b * b * c * a, None),
-    "div": (lambda a, b, c: a / (1.5 + b * b) + (2 - c) / (a * a + 1), None),
-    "pow const": (lambda a, b, c: (a * a + 1) ** 1.5 + b**3 - (c + 2) ** -0.5, None),
-    "pow value": (lambda a, b, c: (a * a + 0.5) ** (b * c), None),
-    "exp log": (lambda a, b, c: (a * b).exp() + (1 + c * c).log() * a, None),
-    "tanh": (lambda a, b, c: (a * b + c).tanh() * a, lambda a, b, c: (a * b + c).tanh() * a),
-    "sigmoid": (lambda a, b, c: (a - b * c).sigmoid() * b, lambda a, b, c: (a - b * c).sigmoid() * b),
-    "relu": (lambda a, b, c: (a * b + 1).relu() * c + (a * a - b).relu(), None),
-    "the notes' neuron": (lambda a, b, c: (a * b + c * 0.5 + 0.2).tanh(), None),
-}
-
-
-def torch_version(torch, name):
-    ours, theirs = CASES[name]
-    if theirs is not None:
-        return theirs
-    # the same expression on torch scalars: the operators are the same; relu is a method in both
-    return ours
-
-
-@pytest.mark.parametrize("name", list(CASES))
-def test_second_derivatives_of_every_operation_equal_torchs_hessian(torch, name):
-    ours, _ = CASES[name]
-    theirs = torch_version(torch, name)
-    value, first, hessian = hessian_of(ours, POINT)
-    point = torch.tensor(POINT)
-    expected = torch.autograd.functional.hessian(lambda v: theirs(v[0], v[1], v[2]), point)
-    t_point = point.clone().requires_grad_(True)
-    t_first = torch.autograd.grad(theirs(t_point[0], t_point[1], t_point[2]), t_point)[0]
-    assert_close(value, theirs(*point).item(), rtol=1e-12, what=f"{name}: value")
-    assert_close(first, t_first, rtol=1e-12, atol=1e-15, what=f"{name}: gradient")
-    assert_close(hessian, expected, rtol=1e-8, atol=1e-12, what=f"{name}: Hessian")
-
-
-FUSED = {
-    "weighted_sum tanh": (
-        lambda a, b, c: weighted_sum([a, b], [c, 0.5], Value(0.1), "tanh"),
-        lambda torch, a, b, c: torch.tanh(0.1 + a * c + b * 0.5),
-    ),
-    "weighted_sum sigmoid": (
-        lambda a, b, c: weighted_sum([a, c], [b, b], Value(-0.2), "sigmoid") * b,
-        lambda torch, a, b, c: torch.sigmoid(-0.2 + a * b + c * b) * b,
-    ),
-    "weighted_sum relu and linear": (
-        lambda a, b, c: weighted_sum([a], [b], c, "relu") * weighted_sum([b, c], [a, 2.0], a, "linear"),
-        lambda torch, a, b, c: torch.relu(c + a * b) * (a + b * a + c * 2.0),
-    ),
-    "sum_of_squares and value_sum": (
-        lambda a, b, c: sum_of_squares([a, b, a * c], 0.3) * value_sum([a, 2.0, b * c]),
-        lambda torch, a, b, c: 0.3 * (a * a + b * b + (a * c) ** 2) * (a + 2.0 + b * c),
-    ),
-    "cross_entropy": (
-        lambda a, b, c: cross_entropy([a * b, c, 0.3], 1),
-        lambda torch, a, b, c: torch.nn.functional.cross_entropy(
-            torch.stack([a * b, c, torch.tensor(0.3)]), torch.tensor(1)
-        ),
-    ),
-    "binary_cross_entropy from logits": (
-        lambda a, b, c: binary_cross_entropy([a * c, b], [0.25, 1.0], from_logits=True),
-        lambda torch, a, b, c: torch.nn.functional.binary_cross_entropy_with_logits(
-            torch.stack([a * c, b]), torch.tensor([0.25, 1.0])
-        ),
-    ),
-    "mse and hinge": (
-        lambda a, b, c: mse([a * b, c], [0.5, -1.0]) + hinge([a + b, c * a], [1.0, -1.0]),
-        lambda torch, a, b, c: (
-            ((a * b - 0.5) ** 2 + (c + 1.0) ** 2) + (torch.relu(1 - (a + b)) + torch.relu(1 + c * a)) / 2
-        ),
-    ),
-}
-
-
-@pytest.mark.parametrize("name", list(FUSED))
-def test_second_derivatives_through_fused_nodes_equal_torchs_hessian(torch, name):
-    ours, theirs = FUSED[name]
-    value, first, hessian = hessian_of(ours, POINT)
-    expected = torch.autograd.functional.hessian(lambda v: theirs(torch, v[0], v[1], v[2]), torch.tensor(POINT))
-    assert_close(value, theirs(torch, *torch.tensor(POINT)).item(), rtol=1e-12, what=f"{name}: value")
-    assert_close(hessian, expected, rtol=1e-8, atol=1e-12, what=f"{name}: Hessian")
 
 
 def test_third_derivatives(torch):
@@ -219,27 +121,28 @@ def test_a_tensor_input_without_requires_grad_is_an_error_not_zeros():
         grad((a * c).sum(), [c])
 
 
+def hessian_of_power(a: float, b: float) -> np.ndarray:
+    """chainrule's second derivatives of a ** b with respect to a and b."""
+    a, b = Value(a), Value(b)
+    return hessian(a**b, [a, b])[1]
+
+
 def test_pow_with_a_value_exponent_keeps_its_second_derivatives(torch):
-    _, _, hessian = hessian_of(lambda a, b, c: a**b + c, [0.7, 2.5, 0.0])
-    expected = torch.autograd.functional.hessian(lambda v: v[0] ** v[1], torch.tensor([0.7, 2.5]))
-    assert_close([row[:2] for row in hessian[:2]], expected, rtol=1e-10, what="Hessian of a**b at (0.7, 2.5)")
+    check_op(torch, "a ** b (a > 0)", VALUE, (0.7, 2.5), second_order=True)
     # At exponent 0 the slope in the base, b * a**(b-1), is 0 but not constant: its derivative in b is
     # 1/a. (It once was a constant 0, and torch's own formula still drops it on one side: its Hessian
     # there is not symmetric.) d2/db2 = a**b ln(a)**2.
-    _, _, hessian = hessian_of(lambda a, b, c: a**b + c, [1.5, 0.0, 0.0])
-    assert hessian[0][1] == hessian[1][0] == pytest.approx(1 / 1.5, rel=1e-15)
-    assert hessian[0][0] == 0.0 and hessian[1][1] == pytest.approx(math.log(1.5) ** 2, rel=1e-15)
+    second = hessian_of_power(1.5, 0.0)
+    assert second[0][1] == second[1][0] == pytest.approx(1 / 1.5, rel=1e-15)
+    assert second[0][0] == 0.0 and second[1][1] == pytest.approx(math.log(1.5) ** 2, rel=1e-15)
     # a negative base: d/db has no real value, and its derivatives are NaN (they were 0); d2/da2 of a**3
     # is 6a = -12 (torch's formula goes through log(a) and says NaN there)
-    _, _, hessian = hessian_of(lambda a, b, c: a**b + c, [-2.0, 3.0, 0.0])
-    assert hessian[0][0] == -12.0 and math.isnan(hessian[1][1]) and math.isnan(hessian[1][0])
+    second = hessian_of_power(-2.0, 3.0)
+    assert second[0][0] == -12.0 and math.isnan(second[1][1]) and math.isnan(second[1][0])
 
 
 def test_cross_entropy_of_large_nearly_equal_logits_differentiates_twice(torch):
-    _, first, hessian = hessian_of(lambda a, b, c: cross_entropy([a, b, c], 0), [1e10, 1e10 + 1.0, 1e10 - 2.0])
-    point = torch.tensor([1e10, 1e10 + 1.0, 1e10 - 2.0])
-    expected = torch.autograd.functional.hessian(lambda v: torch.nn.functional.cross_entropy(v, torch.tensor(0)), point)
-    assert_close(hessian, expected, rtol=1e-8, atol=1e-12, what="Hessian of cross_entropy at 1e10")
+    check_op(torch, "cross_entropy (one example)", VALUE, ([1e10, 1e10 + 1.0, 1e10 - 2.0], 0), second_order=True)
 
 
 @pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")

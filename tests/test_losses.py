@@ -1,7 +1,7 @@
-"""``chainrule.losses`` on scalar Values against ``torch.nn.functional`` (float64): values and gradients of
-mse, hinge, binary cross-entropy (probabilities and logits), cross-entropy and the L2 penalty; then the
-inputs users push a library with (NumPy scalars, NaN and infinities, empty inputs, generators, wrong
-shapes and types), on both engines: PyTorch's number, or an error that names the loss.
+"""``chainrule.losses`` against ``torch.nn.functional`` (float64) beyond the table of operations
+(``op_table.py``, where every loss is checked on both engines, on random inputs, in ``test_ops.py``): the
+inputs users push a library with (NumPy scalars, NaN and infinities, large logits, empty inputs,
+generators, wrong shapes and types), on both engines: PyTorch's number, or an error that names the loss.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import random
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from op_table import LOSS, TENSOR, VALUE, check_op
 from oracle import assert_close, check_against_torch
 
 from chainrule import Tensor, Value
@@ -25,85 +24,7 @@ from chainrule.losses import (
     mse,
 )
 
-REL = 1e-12
-
-
-def check_loss(torch, ours, theirs, inputs, what: str) -> Value:
-    """``ours`` on Values made from ``inputs`` (lists of numbers) has the value of ``theirs`` on torch tensors
-    of the same numbers, to REL; after backward() on both, every Value has torch's gradient to 1e-10."""
-    return check_against_torch(
-        torch, ours, theirs, inputs, rtol=REL, atol=1e-15, grad_rtol=1e-10, grad_atol=1e-15, what=what
-    )
-
-
-finite = st.floats(-10.0, 10.0, allow_nan=False)
-
-
-@pytest.mark.parametrize("reduction", ["sum", "mean"])
-@settings(max_examples=25, deadline=None)
-@given(data=st.data())
-def test_mse(torch, reduction, data):
-    n = data.draw(st.integers(1, 6))
-    preds = data.draw(st.lists(finite, min_size=n, max_size=n))
-    targets = data.draw(st.lists(finite, min_size=n, max_size=n))
-    check_loss(
-        torch,
-        lambda p: mse(p, targets, reduction=reduction),
-        lambda tp: torch.nn.functional.mse_loss(tp, torch.tensor(targets), reduction=reduction),
-        [preds],
-        f"mse ({reduction})",
-    )
-
-
-def test_mse_default_is_the_notes_sum_of_squared_errors(torch):
-    preds, targets = [0.5, -0.2, 0.9, 1.5], [1, -1, -1, 1]
-    loss = check_loss(
-        torch,
-        lambda p: mse(p, targets),
-        lambda tp: torch.nn.functional.mse_loss(tp, torch.tensor(targets, dtype=torch.float64), reduction="sum"),
-        [preds],
-        "mse (default)",
-    )
-    assert loss.data == pytest.approx(sum((a - b) ** 2 for a, b in zip(preds, targets)), rel=1e-15)
-
-
-def test_mse_with_value_targets_sends_gradients_to_both(torch):
-    check_loss(
-        torch,
-        lambda p, y: mse(p, y, reduction="mean"),
-        lambda tp, ty: torch.nn.functional.mse_loss(tp, ty, reduction="mean"),
-        [[0.3, -1.2, 2.0], [1.0, 0.5, -0.5]],
-        "mse with Value targets",
-    )
-
-
-def test_mse_of_a_single_value(torch):
-    check_loss(
-        torch,
-        lambda p: mse(p, 2.0),
-        lambda tp: torch.nn.functional.mse_loss(tp, torch.tensor(2.0)),
-        [0.25],
-        "mse of one Value",
-    )
-
-
-@pytest.mark.parametrize("reduction", ["mean", "sum"])
-@settings(max_examples=25, deadline=None)
-@given(data=st.data())
-def test_hinge(torch, reduction, data):
-    n = data.draw(st.integers(1, 6))
-    scores = data.draw(st.lists(finite.filter(lambda s: abs(abs(s) - 1.0) > 1e-9), min_size=n, max_size=n))
-    labels = data.draw(st.lists(st.sampled_from([-1, 1]), min_size=n, max_size=n))
-    check_loss(
-        torch,
-        lambda s: hinge(s, labels, reduction=reduction),
-        # torch's margin ranking loss against zero is max(0, 1 - y * s): the hinge loss
-        lambda ts: torch.nn.functional.margin_ranking_loss(
-            ts, torch.zeros(n), torch.tensor(labels, dtype=torch.float64), margin=1.0, reduction=reduction
-        ),
-        [scores],
-        f"hinge ({reduction})",
-    )
+REL = LOSS["rtol"]
 
 
 def test_hinge_by_hand():
@@ -115,64 +36,10 @@ def test_hinge_by_hand():
     assert [v.grad for v in s] == [0.0, -1.0, -1.0, 0.0]
 
 
-@pytest.mark.parametrize("reduction", ["mean", "sum"])
-@pytest.mark.parametrize("seed", range(5))
-def test_binary_cross_entropy_on_probabilities(torch, reduction, seed):
-    rng = random.Random(seed)
-    n = rng.randint(1, 6)
-    probabilities = [rng.uniform(0.01, 0.99) for _ in range(n)]
-    targets = [rng.choice([0.0, 1.0, rng.random()]) for _ in range(n)]
-    check_loss(
-        torch,
-        lambda p: binary_cross_entropy(p, targets, reduction=reduction),
-        lambda tp: torch.nn.functional.binary_cross_entropy(tp, torch.tensor(targets), reduction=reduction),
-        [probabilities],
-        f"binary_cross_entropy ({reduction})",
-    )
-
-
-# Where the two branches of a stable formula meet, x = 0, the slope must still be sigmoid(x) - y.
-LOGITS_AT_THE_SEAM = [0.0, 1e-12, -1e-12]
-
-
-@pytest.mark.parametrize("reduction", ["mean", "sum"])
-@pytest.mark.parametrize("seed", range(5))
-def test_binary_cross_entropy_from_logits(torch, reduction, seed):
-    rng = random.Random(seed)
-    n = rng.randint(1, 6)
-    logits = [rng.uniform(-8, 8) for _ in range(n)] + LOGITS_AT_THE_SEAM
-    targets = [rng.choice([0.0, 1.0, rng.random()]) for _ in logits]
-    check_loss(
-        torch,
-        lambda x: binary_cross_entropy(x, targets, reduction=reduction, from_logits=True),
-        lambda tx: torch.nn.functional.binary_cross_entropy_with_logits(tx, torch.tensor(targets), reduction=reduction),
-        [logits],
-        f"binary_cross_entropy from logits ({reduction}) at {logits}",
-    )
-
-
-@pytest.mark.parametrize("logit", LOGITS_AT_THE_SEAM)
-@pytest.mark.parametrize("target", [0.0, 1.0, 0.3])
-def test_binary_cross_entropy_from_one_logit_at_zero(torch, logit, target):
-    check_loss(
-        torch,
-        lambda x: binary_cross_entropy(x, [target], from_logits=True),
-        lambda tx: torch.nn.functional.binary_cross_entropy_with_logits(tx, torch.tensor([target])),
-        [[logit]],
-        f"binary_cross_entropy from logit {logit} with target {target}",
-    )
-
-
 def test_binary_cross_entropy_from_large_logits_does_not_overflow(torch):
     logits = [1000.0, -1000.0, 800.0, -750.0, 40.0]
     targets = [0.0, 1.0, 1.0, 0.0, 0.5]
-    loss = check_loss(
-        torch,
-        lambda x: binary_cross_entropy(x, targets, reduction="sum", from_logits=True),
-        lambda tx: torch.nn.functional.binary_cross_entropy_with_logits(tx, torch.tensor(targets), reduction="sum"),
-        [logits],
-        "binary_cross_entropy from large logits",
-    )
+    loss = check_op(torch, "binary_cross_entropy from logits (sum)", VALUE, (logits, targets))
     assert loss.data == pytest.approx(1000.0 + 1000.0 + 0.0 + 0.0 + (40.0 - 20.0), rel=1e-12)  # by hand
 
 
@@ -184,71 +51,28 @@ def test_binary_cross_entropy_of_sigmoid_equals_from_logits():
     assert via_probabilities.data == pytest.approx(via_logits.data, rel=1e-12)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_cross_entropy_single_example(torch, seed):
-    rng = random.Random(seed)
-    classes = rng.randint(2, 6)
-    logits = [rng.uniform(-5, 5) for _ in range(classes)]
-    target = rng.randrange(classes)
-    check_loss(
-        torch,
-        lambda z: cross_entropy(z, target),
-        lambda tz: torch.nn.functional.cross_entropy(tz.unsqueeze(0), torch.tensor([target])),
-        [logits],
-        "cross_entropy of one example",
-    )
-
-
-@pytest.mark.parametrize("reduction", ["mean", "sum"])
-@pytest.mark.parametrize("seed", range(4))
-def test_cross_entropy_batch(torch, reduction, seed):
-    rng = random.Random(seed)
-    n, classes = rng.randint(1, 5), rng.randint(2, 5)
-    rows = [[rng.uniform(-5, 5) for _ in range(classes)] for _ in range(n)]
-    targets = [rng.randrange(classes) for _ in range(n)]
-    check_loss(
-        torch,
-        lambda values: cross_entropy(values, targets, reduction=reduction),
-        lambda t_rows: torch.nn.functional.cross_entropy(t_rows, torch.tensor(targets), reduction=reduction),
-        [rows],
-        f"cross_entropy of a batch ({reduction})",
-    )
-
-
 @pytest.mark.parametrize(
     "logits, target",
     [([1000.0, 0.0, -1000.0], 0), ([1000.0, 0.0, -1000.0], 2), ([1000.0, 999.0, 998.0], 1), ([-1000.0, -1000.0], 1)],
 )
 def test_cross_entropy_with_large_logits_does_not_overflow(torch, logits, target):
-    loss = check_loss(
-        torch,
-        lambda z: cross_entropy(z, target),
-        lambda tz: torch.nn.functional.cross_entropy(tz.unsqueeze(0), torch.tensor([target])),
-        [logits],
-        "cross_entropy of large logits",
-    )
+    loss = check_op(torch, "cross_entropy (one example)", VALUE, (logits, target))
     assert loss.data == loss.data and abs(loss.data) != float("inf")
 
 
 def test_cross_entropy_accepts_plain_numbers_and_numpy_integer_targets(torch):
-    import numpy as np
-
     loss = cross_entropy([2.0, 1.0, 0.1], np.int64(0))
     expected = torch.nn.functional.cross_entropy(torch.tensor([[2.0, 1.0, 0.1]]), torch.tensor([0]))
     assert_close(loss.data, expected, rtol=REL, what="cross_entropy of plain numbers")
-
-
-@settings(max_examples=25, deadline=None)
-@given(st.lists(finite, min_size=1, max_size=8))
-def test_l2_penalty(torch, numbers):
-    check_loss(torch, l2_penalty, lambda tp: torch.linalg.vector_norm(tp) ** 2, [numbers], "l2_penalty")
 
 
 def test_l2_penalty_of_model_parameters(torch):
     from chainrule.nn import MLP
 
     model = MLP(2, [3, 1], rng=random.Random(0))
-    check_loss(torch, l2_penalty, lambda t: (t * t).sum(), [model.parameters()], "l2_penalty of an MLP")
+    check_against_torch(
+        torch, l2_penalty, lambda t: (t * t).sum(), [model.parameters()], **LOSS, what="l2_penalty of an MLP"
+    )
 
 
 def test_accuracy_from_scores():
@@ -262,42 +86,28 @@ def test_accuracy_from_scores():
 NAN, INF = math.nan, math.inf
 
 
-def check_tensor_loss(torch, ours, theirs, inputs, what: str, constants=()):
-    """``check_loss`` for Tensor leaves (arrays in ``inputs`` become Tensors that require grad)."""
-    return check_against_torch(
-        torch,
-        ours,
-        theirs,
-        inputs,
-        rtol=REL,
-        atol=1e-15,
-        grad_rtol=1e-10,
-        grad_atol=1e-15,
-        constants=constants,
-        what=what,
-    )
-
-
 def test_cross_entropy_with_a_numpy_integer_target_on_values_matches_torch(torch):
     for target in (np.int64(1), np.int32(2), np.uint8(0)):
-        check_loss(
+        check_against_torch(
             torch,
             lambda z, target=target: cross_entropy(z, target),
             lambda tz, target=target: torch.nn.functional.cross_entropy(tz.unsqueeze(0), torch.tensor([int(target)])),
             [[0.5, -1.25, 2.0]],
-            f"cross_entropy with target {target!r}",
+            **LOSS,
+            what=f"cross_entropy with target {target!r}",
         )
 
 
 @pytest.mark.parametrize("target", [np.int64(2), 2, np.array(2)])
 def test_cross_entropy_of_one_example_tensor_and_one_index_matches_torch(torch, target):
     # PyTorch's unbatched form: logits of shape (C,) and a single class index.
-    check_tensor_loss(
+    check_against_torch(
         torch,
         lambda z: cross_entropy(z, target),
         lambda tz: torch.nn.functional.cross_entropy(tz, torch.tensor(int(target))),
         [np.array([0.5, -1.25, 2.0, 0.0])],
-        "cross_entropy of one (C,) example",
+        **LOSS,
+        what="cross_entropy of one (C,) example",
     )
 
 
@@ -324,92 +134,63 @@ def test_numpy_float_targets_work_on_values(torch, loss):
     theirs = {"mse": F.mse_loss, "binary_cross_entropy": F.binary_cross_entropy}[loss]
     reference = torch.tensor([float(t) for t in targets])
     for numbers in (targets, np.array(targets, dtype=np.float64), (t for t in targets)):
-        check_loss(
+        check_against_torch(
             torch,
             lambda p, numbers=numbers: ours(p, numbers),
             lambda tp: theirs(tp, reference),
             [preds],
-            f"{loss} with NumPy targets in a {type(numbers).__name__}",
+            **LOSS,
+            what=f"{loss} with NumPy targets in a {type(numbers).__name__}",
         )
     # one prediction and one NumPy number
-    check_loss(torch, lambda p: ours(p, np.float64(1.0)), lambda tp: theirs(tp, torch.tensor(1.0)), [0.75], loss)
+    one = (lambda p: ours(p, np.float64(1.0)), lambda tp: theirs(tp, torch.tensor(1.0)))
+    check_against_torch(torch, *one, [0.75], **LOSS, what=loss)
 
 
 def test_numpy_float_targets_work_on_tensors(torch):
-    check_tensor_loss(
+    check_against_torch(
         torch,
         lambda p: mse(p, np.float64(0.5)),
         lambda tp: torch.nn.functional.mse_loss(tp, torch.tensor(0.5), reduction="sum"),
         [np.array(0.25)],
-        "mse of a 0-d Tensor and a NumPy float",
+        **LOSS,
+        what="mse of a 0-d Tensor and a NumPy float",
     )
-    check_tensor_loss(
+    check_against_torch(
         torch,
         lambda p: binary_cross_entropy(p, np.array([np.float32(1.0), np.float32(0.0)])),
         lambda tp: torch.nn.functional.binary_cross_entropy(tp, torch.tensor([1.0, 0.0])),
         [np.array([0.75, 0.125])],
-        "binary_cross_entropy with float32 targets",
+        **LOSS,
+        what="binary_cross_entropy with float32 targets",
     )
 
 
 # NaN in the predictions is carried to the loss as PyTorch carries it: never replaced, never an error.
+# (hinge is the notes' relu(1 - y s) on both engines: relu lets the gradient through a NaN, as PyTorch's
+# does, where torch's margin_ranking_loss would give 0.) Each: the table's entry, its targets.
 NAN_CASES = {
-    "mse": (
-        lambda p: mse(p, [1.0, -1.0], reduction="mean"),
-        lambda F, tp: F.mse_loss(tp, tp.new_tensor([1.0, -1.0])),
-    ),
-    "hinge": (
-        # the notes' hinge, relu(1 - y s); relu lets the gradient through a NaN, as PyTorch's does
-        lambda p: hinge(p, [1.0, -1.0]),
-        lambda F, tp: torch_relu_hinge(tp, tp.new_tensor([1.0, -1.0])),
-    ),
-    "cross_entropy": (
-        lambda p: cross_entropy(p, 1),
-        lambda F, tp: F.cross_entropy(tp.unsqueeze(0), tp.new_tensor([1]).long()),
-    ),
-    "binary_cross_entropy from logits": (
-        lambda p: binary_cross_entropy(p, [1.0, 0.25], from_logits=True),
-        lambda F, tp: F.binary_cross_entropy_with_logits(tp, tp.new_tensor([1.0, 0.25])),
-    ),
+    "mse (mean)": [1.0, -1.0],
+    "hinge (mean)": [1.0, -1.0],
+    "cross_entropy (one example)": 1,
+    "binary_cross_entropy from logits (mean)": [1.0, 0.25],
 }
-
-
-def torch_relu_hinge(ts, labels):
-    return (1 - labels * ts).relu().mean()
 
 
 @pytest.mark.parametrize("name", NAN_CASES)
 @pytest.mark.parametrize("scores", [[NAN, 0.5], [0.5, NAN]])
 def test_nan_predictions_give_nan_losses_as_in_torch_on_values(torch, name, scores):
-    ours, theirs = NAN_CASES[name]
-    loss = check_loss(torch, ours, lambda tp: theirs(torch.nn.functional, tp), [scores], f"{name} of {scores}")
+    loss = check_op(torch, name, VALUE, (scores, NAN_CASES[name]))
     assert math.isnan(loss.data)
 
 
-@pytest.mark.parametrize("name", ["mse", "cross_entropy", "binary_cross_entropy from logits"])
+@pytest.mark.parametrize("name", NAN_CASES)
 def test_nan_predictions_give_nan_losses_as_in_torch_on_tensors(torch, name):
-    ours, theirs = NAN_CASES[name]
-    scores = np.array([NAN, 0.5]) if name != "cross_entropy" else np.array([[0.5, NAN, 1.0]])
-    F = torch.nn.functional
-    if name == "cross_entropy":
-        ours_t, theirs_t = (lambda p: cross_entropy(p, [1])), (lambda tp: F.cross_entropy(tp, torch.tensor([1])))
+    if name.startswith("cross_entropy"):
+        loss = check_op(torch, "cross_entropy (mean)", TENSOR, ([[0.5, NAN, 1.0]], [1]))
     else:
-        ours_t, theirs_t = ours, (lambda tp: theirs(F, tp))
-    loss = check_tensor_loss(torch, ours_t, theirs_t, [scores], f"{name} of a NaN Tensor")
+        loss = check_op(torch, name, TENSOR, ([NAN, 0.5], NAN_CASES[name]))
     assert math.isnan(loss.item())
-
-
-def test_nan_scores_give_a_nan_tensor_hinge_as_torchs_relu_of_the_margin(torch):
-    # hinge is relu(1 - y * score), averaged, on both engines: at a NaN score relu passes the gradient
-    # on (torch's margin_ranking_loss would give 0 there; the scalar engine and this definition do not)
-    scores = torch.tensor([NAN, 0.5], requires_grad=True)
-    expected = torch.relu(1 - torch.tensor([1.0, -1.0]) * scores).mean()
-    ours = Tensor([NAN, 0.5], requires_grad=True)
-    loss = hinge(ours, [1.0, -1.0])
-    assert_close(loss.item(), expected, rtol=REL, what="hinge of a NaN score")
-    expected.backward()
-    loss.backward()
-    assert_close(ours.grad, scores.grad, rtol=REL, what="hinge gradient at a NaN score")
 
 
 # The Tensor engine's log_softmax warns (RuntimeWarning) where it meets inf - inf, with PyTorch's numbers.
@@ -417,42 +198,16 @@ def test_nan_scores_give_a_nan_tensor_hinge_as_torchs_relu_of_the_margin(torch):
 @pytest.mark.parametrize("logits", [[-INF, 1.0], [INF, 1.0], [1e308, -1e308], [-INF, -INF], [1000.0, 1e-300]])
 @pytest.mark.parametrize("target", [0, 1])
 def test_cross_entropy_of_infinite_and_extreme_logits_is_torchs(torch, logits, target):
-    F = torch.nn.functional
-    check_loss(
-        torch,
-        lambda z: cross_entropy(z, target),
-        lambda tz: F.cross_entropy(tz.unsqueeze(0), torch.tensor([target])),
-        [logits],
-        f"cross_entropy of {logits}, target {target}",
-    )
-    check_tensor_loss(
-        torch,
-        lambda z: cross_entropy(z, [target]),
-        lambda tz: F.cross_entropy(tz, torch.tensor([target])),
-        [np.array([logits])],
-        f"cross_entropy of the Tensor {logits}, target {target}",
-    )
+    check_op(torch, "cross_entropy (one example)", VALUE, (logits, target))
+    check_op(torch, "cross_entropy (mean)", TENSOR, ([logits], [target]))
 
 
 @pytest.mark.parametrize("logit", [NAN, INF, -INF, 40.0, -40.0, 745.0, -745.0, 0.0])
 @pytest.mark.parametrize("target", [0.0, 1.0, 0.5])
-def test_binary_cross_entropy_from_logits_is_torchs_everywhere(torch, logit, target):
+@pytest.mark.parametrize("engine", [VALUE, TENSOR])
+def test_binary_cross_entropy_from_logits_is_torchs_everywhere(torch, logit, target, engine):
     # Targets that require grad too: d/dy = -x. At +-inf PyTorch's formula gives NaN in places; so does ours.
-    F = torch.nn.functional
-    check_loss(
-        torch,
-        lambda x, y: binary_cross_entropy(x, y, from_logits=True),
-        lambda tx, ty: F.binary_cross_entropy_with_logits(tx, ty),
-        [[logit], [target]],
-        f"binary_cross_entropy from logit {logit}, target {target}",
-    )
-    check_tensor_loss(
-        torch,
-        lambda x, y: binary_cross_entropy(x, y, from_logits=True),
-        lambda tx, ty: F.binary_cross_entropy_with_logits(tx, ty),
-        [np.array([logit]), np.array([target])],
-        f"binary_cross_entropy of the Tensor logit {logit}, target {target}",
-    )
+    check_op(torch, "binary_cross_entropy from logits (targets that are leaves)", engine, ([logit], [target]))
 
 
 def test_binary_cross_entropy_keeps_the_tiny_loss_of_a_confident_right_answer(torch):
@@ -475,13 +230,7 @@ def test_binary_cross_entropy_from_logits_keeps_float32(torch):
 
 
 def test_mse_of_a_square_too_large_for_a_float_is_inf_as_in_torch(torch):
-    check_loss(
-        torch,
-        lambda p: mse(p, [0.0, 1.0]),
-        lambda tp: torch.nn.functional.mse_loss(tp, torch.tensor([0.0, 1.0]), reduction="sum"),
-        [[1e200, 2.0]],
-        "mse of 1e200",
-    )
+    check_op(torch, "mse (sum)", VALUE, ([1e200, 2.0], [0.0, 1.0]))
 
 
 @pytest.mark.parametrize(
@@ -530,12 +279,13 @@ def test_losses_take_generators_and_single_values(torch):
 
 
 def test_l2_penalty_takes_a_numpy_weight(torch):
-    check_loss(
+    check_against_torch(
         torch,
         lambda p: l2_penalty(p, weight=np.float64(0.25)),
         lambda tp: 0.25 * (tp * tp).sum(),
         [[0.5, -3.0]],
-        "l2_penalty with a NumPy weight",
+        **LOSS,
+        what="l2_penalty with a NumPy weight",
     )
 
 

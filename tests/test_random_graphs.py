@@ -1,10 +1,10 @@
 """Random computation graphs, run on the scalar ``Value`` engine, the ``Tensor`` engine and PyTorch (float64).
 
-Hypothesis draws a small program: a few leaves, then a chain of operations whose operands are picked among
-*all* earlier nodes, so nodes are shared (one node feeding several later ones, the same node on both sides
-of ``x * x``). The same program is interpreted on each engine. Then 2-3 of its nodes become roots, one
-after the other, and ``backward()`` runs on each in turn through the shared subgraphs (torch:
-``retain_graph=True``). After every pass:
+Hypothesis draws a small program: a few leaves, then a chain of operations from the table of operations
+(``op_table.py``) whose operands are picked among *all* earlier nodes, so nodes are shared (one node
+feeding several later ones, the same node on both sides of ``x * x``). The same program is interpreted on
+each engine. Then 2-3 of its nodes become roots, one after the other, and ``backward()`` runs on each in
+turn through the shared subgraphs (torch: ``retain_graph=True``). After every pass:
 
 * every leaf's ``grad`` must be torch's: leaves accumulate across passes (or, in the ``zero_grad``
   variant, hold this pass's after being reset);
@@ -13,11 +13,12 @@ after the other, and ``backward()`` runs on each in turn through the shared subg
   passes (the micrograd behaviour, which ``test_the_check_catches_micrograd_style_accumulation`` shows
   these checks reject).
 
-Every operation is safe by construction (divisors are ``1 + y*y`` or ``exp(...)``, logarithms and
-fractional powers take ``1 + x*x``, ``exp(tanh x)`` or ``sigmoid x``, ``exp`` takes ``tanh x``), and the
-strategy evaluates the program as it draws it: an operation whose result would exceed ``LIMIT`` (or a relu
-whose input is within rounding of its kink) is replaced by ``tanh`` of its first operand, so no value
-overflows and the tolerances stay meaningful.
+Every operation is safe by construction: an operand is brought into its domain by one of the domain's
+``into`` maps (a divisor is ``1 + y*y`` or ``exp(tanh y)``, a logarithm takes ``1 + x*x``, ``exp(tanh x)``
+or ``sigmoid x``, ``exp`` may take ``tanh x``), and the strategy evaluates the program as it draws it:
+an operation that does not fit its operands' shapes, whose result would exceed ``LIMIT``, or whose
+input is within rounding of a kink (relu's, abs's) is replaced by ``tanh`` of its first operand, so no
+value overflows and the tolerances stay meaningful.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from op_table import OPS, TENSOR, op_named
 from oracle import assert_close, gradient_of
 
 import chainrule.autodiff
@@ -44,110 +46,69 @@ ELEMENTS = st.floats(-2.0, 2.0, allow_nan=False, allow_infinity=False, allow_sub
 PAIRS = [((3, 1), (1, 4)), ((3, 4), (4,)), ((4, 3), (3, 4)), ((), (3, 4)), ((3,), (4, 3))]
 SHAPES = [(3, 1), (1, 4), (3, 4), (4,), (), (3,), (4, 3)]
 
-
-# -- the operations: each a template written once, run on Values, Tensors and torch tensors alike -------
-class Op(NamedTuple):
-    arity: int
-    fn: Callable  # fn(a, b, extra, on_torch) -> the result node
+# The table's single operations: on one number each (run on Values and on 0-d Tensors), and on Tensors.
+SCALAR_OPS = [op.name for op in OPS if op.in_programs and op.scalar and TENSOR in op.engines]
+TENSOR_OPS = [op.name for op in OPS if op.in_programs and TENSOR in op.engines]
 
 
-def _reduce(kind: str) -> Callable:
-    def fn(a, b, extra, on_torch):
-        axis, keepdims = extra
-        if on_torch:
-            dims = tuple(range(a.dim())) if axis is None else axis
-            return getattr(a, kind)(dim=dims, keepdim=keepdims)
-        return getattr(a, kind)(axis=axis, keepdims=keepdims)
-
-    return fn
+# -- steps: an operation of the table on earlier nodes, each brought into its domain --------------------
+def operands_of(step: tuple, nodes: list) -> list:
+    name, operands, into = step
+    domains = op_named(name).domains
+    return [domains[p].into[t].fn(nodes[i]) for p, (i, t) in enumerate(zip(operands, into))]
 
 
-def _unary(f: Callable) -> Op:
-    return Op(1, lambda a, b, extra, on_torch: f(a))
+def apply(step: tuple, nodes: list, torch=None):
+    """The step's result on chainrule nodes, or (given the torch module) on torch tensors."""
+    op = op_named(step[0])
+    return (op.ours if torch is None else op.theirs_in(torch))(*operands_of(step, nodes))
 
 
-def _binary(f: Callable) -> Op:
-    return Op(2, lambda a, b, extra, on_torch: f(a, b))
+def tanh_of(i: int) -> tuple:
+    return ("tanh", (i,), (0,))
 
 
-OPS = {
-    # two operands (often the same node: operands are drawn independently among all earlier nodes)
-    "mul": _binary(lambda a, b: a * b),
-    "add": _binary(lambda a, b: a + b),
-    "sub": _binary(lambda a, b: a - b),
-    "div": _binary(lambda a, b: a / (1 + b * b)),
-    "div_exp": _binary(lambda a, b: a / b.tanh().exp()),
-    "pow_node": _binary(lambda a, b: (1 + a * a) ** b.tanh()),
-    # one operand
-    "tanh": _unary(lambda a: a.tanh()),
-    "relu": _unary(lambda a: a.relu()),
-    "sigmoid": _unary(lambda a: a.sigmoid()),
-    "exp_tanh": _unary(lambda a: a.tanh().exp()),
-    "log_1p_sq": _unary(lambda a: (1 + a * a).log()),
-    "log_exp": _unary(lambda a: a.tanh().exp().log()),
-    "log_sigmoid": _unary(lambda a: a.sigmoid().log()),
-    "self_mul": _unary(lambda a: a * a),
-    "self_add": _unary(lambda a: a + a),
-    "self_sub": _unary(lambda a: a - a),
-    "self_div": _unary(lambda a: a / (1 + a * a)),
-    "square": _unary(lambda a: a**2),
-    "cube": _unary(lambda a: a**3),
-    "sqrt_pos": _unary(lambda a: (1 + a * a) ** 0.5),
-    "pow_neg_pos": _unary(lambda a: (1 + a * a) ** -1.5),
-    "neg": _unary(lambda a: -a),
-    "rsub": _unary(lambda a: 2 - a),
-    "radd": _unary(lambda a: 0.5 + a),
-    "rmul": _unary(lambda a: -1.5 * a),
-    "rdiv": _unary(lambda a: 3 / (1 + a * a)),
-    "sub_num": _unary(lambda a: a - 1),
-    "div_num": _unary(lambda a: a / 4),
-    # Tensor programs only
-    "matmul": _binary(lambda a, b: a @ b),
-    "sum": Op(1, _reduce("sum")),
-    "mean": Op(1, _reduce("mean")),
-}
-SCALAR_OPS = [name for name in OPS if name not in ("sum", "mean", "matmul")]
-TENSOR_OPS = list(OPS)
+def near_a_kink(step: tuple, nodes: list) -> bool:
+    """Whether an operand lies within rounding of 0 where the entry's smooth domain keeps a gap around 0:
+    at relu's and abs's kink the engines, rounding differently, may land on either side."""
+    smooth = op_named(step[0]).smooth_domains
+    return any(
+        d.gap and ((x.data != 0.0) & (np.abs(x.data) < 1e-9)).any() for d, x in zip(smooth, operands_of(step, nodes))
+    )
 
 
-def _fits(name: str, a_shape: tuple, b_shape: tuple) -> bool:
-    """Whether ``name`` can take operands of these shapes (NumPy's rules, which torch follows here)."""
+def result(step: tuple, values: list):
+    """The step's result on the strategy's Tensors, or None where the operands' shapes do not fit it."""
     try:
-        if name == "matmul":
-            np.matmul(np.zeros(a_shape), np.zeros(b_shape))
-        else:
-            np.broadcast_shapes(a_shape, b_shape)
-    except ValueError:
-        return False
-    return True
-
-
-def apply(step: tuple, nodes: list, on_torch: bool = False):
-    name, i, j, extra = step
-    return OPS[name].fn(nodes[i], None if j is None else nodes[j], extra, on_torch)
+        return apply(step, values)
+    except (ValueError, IndexError):
+        return None
 
 
 # -- programs ------------------------------------------------------------------------------------------
 class Program(NamedTuple):
     leaves: list  # ndarrays (shape () in scalar programs)
-    steps: list  # (op name, operand index, second operand index or None, extra (axis, keepdims) or None)
+    steps: list  # (table entry's name, operand node indices, index of each operand's domain's `into` map)
     roots: list  # node indices, back-propagated in this order
     depends_on: list  # for each node, the indices of the nodes it is computed from (itself included)
 
     def __repr__(self) -> str:
         lines = [f"n{k} = leaf({x.tolist()!r})" for k, x in enumerate(self.leaves)]
-        for k, (name, i, j, extra) in enumerate(self.steps, start=len(self.leaves)):
-            args = [f"n{i}"] + ([f"n{j}"] if j is not None else []) + ([f"extra={extra}"] if extra else [])
-            lines.append(f"n{k} = {name}({', '.join(args)})")
+        for k, (name, operands, into) in enumerate(self.steps, start=len(self.leaves)):
+            domains = op_named(name).domains
+            args = [domains[p].into[t].template.format(f"n{i}") for p, (i, t) in enumerate(zip(operands, into))]
+            lines.append(f"n{k} = [{name}]({', '.join(args)})")
         lines.append("backward on, in order: " + ", ".join(f"n{r}" for r in self.roots))
         return "Program(\n    " + "\n    ".join(lines) + "\n)"
 
 
 def program_of(leaves: list, steps: list, roots: list) -> Program:
-    """The Program of these leaves, steps and roots, with ``depends_on`` worked out from the steps."""
+    """The Program of these leaves, steps and roots, with ``depends_on`` worked out from the steps. A step
+    given as (name, operands) takes each domain's first ``into`` map."""
+    steps = [step if len(step) == 3 else (*step, (0,) * len(step[1])) for step in steps]
     depends_on = [frozenset([k]) for k in range(len(leaves))]
-    for k, (_, i, j, _) in enumerate(steps, start=len(leaves)):
-        depends_on.append(depends_on[i] | (depends_on[j] if j is not None else frozenset()) | {k})
+    for k, (_, operands, _) in enumerate(steps, start=len(leaves)):
+        depends_on.append(frozenset().union(*(depends_on[i] for i in operands)) | {k})
     return Program([np.asarray(x, dtype=np.float64) for x in leaves], steps, roots, depends_on)
 
 
@@ -164,24 +125,18 @@ def programs(draw, tensor: bool = False) -> Program:
     values = [Tensor(x) for x in leaves]
     steps = []
     for _ in range(draw(st.integers(3, 12))):
-        name = draw(st.sampled_from(TENSOR_OPS if tensor else SCALAR_OPS))
+        op = op_named(draw(st.sampled_from(TENSOR_OPS if tensor else SCALAR_OPS)))
+        into = tuple(draw(st.integers(0, len(d.into) - 1)) for d in op.domains)
         i = draw(st.integers(0, len(values) - 1))
-        j, extra = None, None
-        if OPS[name].arity == 2:
-            partners = [k for k, v in enumerate(values) if _fits(name, values[i].shape, v.shape)]
-            if partners:
-                j = draw(st.sampled_from(partners))
-            else:
-                name = "tanh"
-        if name in ("sum", "mean"):
-            extra = (draw(st.sampled_from([None, *range(values[i].ndim)])), draw(st.booleans()))
-        step = (name, i, j, extra)
-        out = apply(step, values)
-        # relu's kink: an input within rounding of 0 (log(exp(t)) - t) may fall on either side in each engine
-        x = values[i].data
-        near_kink = name == "relu" and ((x != 0.0) & (np.abs(x) < 1e-9)).any()
-        if near_kink or not (np.isfinite(out.data).all() and np.abs(out.data).max() <= LIMIT):
-            step = ("tanh", i, None, None)
+        operands = (i,)
+        for position in range(1, op.arity):  # each further operand among the nodes that fit (the rest: n_i)
+            rest = (i,) * (op.arity - position - 1)
+            fit = [k for k in range(len(values)) if result((op.name, (*operands, k, *rest), into), values) is not None]
+            operands += (draw(st.sampled_from(fit)) if fit else i,)
+        step = (op.name, operands, into)
+        out = result(step, values)
+        if out is None or near_a_kink(step, values) or not (np.abs(out.data) <= LIMIT).all():
+            step = tanh_of(i)
             out = apply(step, values)
         steps.append(step)
         values.append(out)
@@ -191,10 +146,10 @@ def programs(draw, tensor: bool = False) -> Program:
 
 
 # -- running a program on chainrule and on torch, pass by pass --------------------------------------
-def build(program: Program, make_leaf: Callable, on_torch: bool = False) -> list:
+def build(program: Program, make_leaf: Callable, torch=None) -> list:
     nodes = [make_leaf(x) for x in program.leaves]
     for step in program.steps:
-        nodes.append(apply(step, nodes, on_torch))
+        nodes.append(apply(step, nodes, torch))
     return nodes
 
 
@@ -211,7 +166,7 @@ def reset(leaf) -> None:
 def check_program(torch, program: Program, engines: dict, zero_grad: bool = False) -> None:
     """Run ``program`` on each chainrule engine in ``engines`` (name -> leaf maker) and on torch; after
     every backward pass compare every leaf's grad, and every interior grad of the latest pass, with torch."""
-    torch_nodes = build(program, lambda x: torch.tensor(x, requires_grad=True), on_torch=True)
+    torch_nodes = build(program, lambda x: torch.tensor(x, requires_grad=True), torch)
     graphs = {name: build(program, make_leaf) for name, make_leaf in engines.items()}
     for name, nodes in graphs.items():
         for k, (node, expected) in enumerate(zip(nodes, torch_nodes)):
@@ -248,12 +203,11 @@ TENSOR_ENGINES = {"Tensor": SCALAR_ENGINES["Tensor"]}
 
 # n2 = n0 * n1 is shared by both roots: a second pass that reused its first-pass grad would count it twice;
 # the last root is the leaf n0 itself, which adds 1 to what n0 has gathered.
-SHARED = program_of([0.5, -1.25], [("mul", 0, 1, None), ("tanh", 2, None, None), ("add", 3, 0, None)], [3, 4, 0])
+SHARED = program_of([0.5, -1.25], [("a * b", (0, 1)), ("tanh", (2,)), ("a + b", (3, 0))], [3, 4, 0])
 # The same on arrays: (3, 1) * (1, 4) broadcasts to (3, 4), then a mean over axis 0 and a matmul.
 SHARED_TENSORS = program_of(
     [[[0.5], [-1.0], [2.0]], [[1.5, -0.25, 0.0, 1.0]]],
-    [("mul", 0, 1, None), ("tanh", 2, None, None), ("add", 3, 0, None), ("mean", 4, None, (0, False))]
-    + [("matmul", 4, 5, None)],
+    [("a * b", (0, 1)), ("tanh", (2,)), ("a + b", (3, 0)), ("mean(axis=0)", (4,)), ("a @ b", (4, 5))],
     [5, 6, 3],
 )
 
