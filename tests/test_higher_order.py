@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from op_table import VALUE, check_op
 from oracle import assert_close, hessian

@@ -25,9 +25,9 @@ import chainrule.losses
 import chainrule.tensor
 from chainrule import Tensor, Value
 
-# The engines whose gradients can be differentiated again (chainrule.grad(..., create_graph=True)): add
-# TENSOR here once Tensor graphs take create_graph=True, and every Tensor entry is differentiated twice.
-CREATE_GRAPH_ENGINES = (VALUE,)
+# The engines whose gradients can be differentiated again (chainrule.grad(..., create_graph=True)): both,
+# so every entry is differentiated twice on each engine it runs on.
+CREATE_GRAPH_ENGINES = (VALUE, TENSOR)
 
 
 @pytest.mark.parametrize("case", cases((FLOAT, VALUE)), ids=case_id)
