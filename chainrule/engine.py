@@ -223,10 +223,10 @@ class Value(Node):
         return Value(a * b, (self, other), "*", _local_grads=_mul_rule(a, b, None), _rule=_mul_rule)
 
     def __truediv__(self, other: Value | Number) -> Value:
-        other = other if isinstance(other, Value) else _operand(other, "division")
+        other = other if isinstance(other, Value) else _operand(other, "div")
         a, b = self.data, other.data
         if b == 0.0:
-            raise ZeroDivisionError(f"division: cannot divide {_describe(self)} by zero ({_describe(other)})")
+            raise ZeroDivisionError(f"div: cannot divide {_describe(self)} by zero ({_describe(other)})")
         out = a / b
         return Value(out, (self, other), "/", _local_grads=_div_rule(a, b, out), _rule=_div_rule)
 
@@ -261,7 +261,7 @@ class Value(Node):
         return _operand(other, "mul") * self
 
     def __rtruediv__(self, other: Number) -> Value:  # other / self
-        return _operand(other, "division") / self
+        return _operand(other, "div") / self
 
     def __rpow__(self, other: Number) -> Value:  # other ** self
         return _operand(other, "pow") ** self
