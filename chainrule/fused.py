@@ -94,6 +94,7 @@ def weighted_sum(
         raise ValueError(f"weighted_sum: {len(weights)} weights but {len(x_data)} inputs")
     try:
         f, slope_of, _ = ACTIVATIONS[activation]
+        op = _NEURON_OPS[activation]
     except KeyError:
         names = ", ".join(ACTIVATIONS)
         raise ValueError(f"weighted_sum: activation must be one of {names}; got {activation!r}") from None
@@ -104,9 +105,12 @@ def weighted_sum(
         raise TypeError("weighted_sum: the weights and the bias must be Values (the neuron's parameters)") from None
     out = f(sum(map(_mul, w_data, x_data), b_data))
     local_grads = _neuron_locals(w_data, x_data, inputs.value_positions, slope_of(out))
-    op = "wsum" if activation == "linear" else f"{activation}(wsum)"
     rule = inputs._rules.get(slope_of) or inputs.rule(slope_of)  # one rule per layer call, shared
-    return Value(out, (*weights, *inputs.values, bias), op, _local_grads=local_grads, _rule=rule)
+    return Value(out, (*weights, *inputs.values, bias), op, "", local_grads, rule)
+
+
+# What a fused neuron is called in the graph (drawings, _op): its activation around a weighted sum.
+_NEURON_OPS = {name: "wsum" if name == "linear" else f"{name}(wsum)" for name in ACTIVATIONS}
 
 
 def sum_of_squares(values: Iterable[Value], weight: float = 1.0) -> Value:

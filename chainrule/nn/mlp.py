@@ -110,7 +110,7 @@ class Neuron(Module):
     def __call__(self, x: Sequence | Value | float | Inputs) -> Value:
         if not isinstance(x, Inputs):
             x = _unpack(x, "Neuron")
-        if len(x) != len(self.w):
+        if len(x.data) != len(self.w):  # x.data, not x: len() of a list needs no Python-level __len__
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
         # The notes write `act = sum((wi*xi for wi, xi in zip(self.w, x)), self.b)` (2n nodes)
         # and `out = act.tanh()`. weighted_sum is the same neuron, in the same order, as one node
