@@ -101,6 +101,9 @@ def unbroadcast(grad, shape: tuple[int, ...]):
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
+    if extra > 0 and grad.shape[extra:] == shape and _is_numbers(grad):
+        # The usual case (a bias added to every row): only new leading axes, summed in one call.
+        return np.add.reduce(grad, axis=0 if extra == 1 else tuple(range(extra)))
     axes = list(range(extra))
     for i, n in enumerate(shape):
         m = grad.shape[extra + i] if extra >= 0 else -1

@@ -158,7 +158,7 @@ def demo_step(model, X, y, k: int, steps: int, lr: float = 1.0, alpha: float = 1
     total = hinge(scores, y) + l2_penalty(params, weight=alpha)
     zero_grad(params)  # model.zero_grad() would list the parameters again
     total.backward()
-    loss = float(total.data)
+    loss = total.data if isinstance(scores, list) else total.item()  # a float either way
     if not isinstance(scores, list):
         # Let the step's graph go before the update: while it lives, the update must copy each weight
         # (a graph that saved it may still be differentiated); once it is gone the update is in place.
