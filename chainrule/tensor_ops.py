@@ -279,13 +279,23 @@ def absolute(x: Tensor) -> Tensor:
     return record(np.abs(data), "abs", (x,), ABS, (np.sign(data),))
 
 
+def _softmax_axes(axis, ndim: int, where: str):
+    """The axes to normalize over. A 0-d Tensor (one number) takes axis 0 or -1, as in PyTorch, and is
+    normalized over itself (None); any other axis is out of range there too."""
+    if ndim == 0:
+        if isinstance(axis, bool) or axis not in (0, -1):
+            raise ValueError(f"{where}: axis {axis!r} is out of range for a 0-d tensor (use 0 or -1)")
+        return None
+    return normalize_axes(axis, ndim, where)
+
+
 # The Jacobian of softmax is diag(s) - s s^T, so its product with g is s * (g - sum(g * s)).
 SOFTMAX = Rule("out axes", lambda g, s, axes: s * (g - (g * s).sum(axis=axes, keepdims=True)))
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     data = x._data
-    axes = normalize_axes(axis, data.ndim, "softmax") if data.ndim else None
+    axes = _softmax_axes(axis, data.ndim, "softmax")
     e = np.exp(data - data.max(axis=axes, keepdims=True))
     s = e / e.sum(axis=axes, keepdims=True)
     return record(s, "softmax", (x,), SOFTMAX, (s, axes))
@@ -297,7 +307,7 @@ LOG_SOFTMAX = Rule("out axes", lambda g, out, axes: g - xp.exp(out) * g.sum(axis
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     data = x._data
-    axes = normalize_axes(axis, data.ndim, "log_softmax") if data.ndim else None
+    axes = _softmax_axes(axis, data.ndim, "log_softmax")
     shifted = data - data.max(axis=axes, keepdims=True)
     out = shifted - np.log(np.exp(shifted).sum(axis=axes, keepdims=True))
     return record(out, "log_softmax", (x,), LOG_SOFTMAX, (out, axes))

@@ -324,3 +324,20 @@ def test_both_engines_name_an_operation_with_the_same_word(name):
             f(leaf)
         words.append(str(caught.value).split(":")[0])
     assert words[0] == words[1] == name.split()[0], f"{name}: Value says {words[0]!r}, Tensor says {words[1]!r}"
+
+
+@pytest.mark.parametrize("method", ["softmax", "log_softmax"])
+def test_softmax_of_one_number_takes_only_the_axes_torch_takes(torch, method):
+    import numpy as np
+
+    from chainrule import Tensor
+
+    x = Tensor(np.array(2.0), requires_grad=True)
+    for axis in (0, -1):
+        out = getattr(x, method)(axis)
+        assert out.item() == getattr(torch.tensor(2.0), method)(axis).item()
+    for axis in (1, 5, -2):
+        with pytest.raises(ValueError, match=rf"^{method}: axis {axis} is out of range for a 0-d tensor"):
+            getattr(x, method)(axis)
+        with pytest.raises(IndexError):
+            getattr(torch.tensor(2.0), method)(axis)
