@@ -200,7 +200,10 @@ class Value(Node):
                 f"Value (op {self._op!r}) has a custom _backward closure; closures refer to the original nodes "
                 "and cannot be copied or pickled. Copy the numbers instead (Value(v.data))"
             )
-        fields = (self.data, self.grad, self.label, self._op, self._prev, tuple(self._local_grads))
+        # A grad that is a graph (after backward(create_graph=True)) leads back into this graph: its number
+        # is what a copy keeps, as a copy never keeps a graph's rules either.
+        grad = self.grad.data if isinstance(self.grad, Value) else self.grad
+        fields = (self.data, grad, self.label, self._op, self._prev, tuple(self._local_grads))
         if self._prev and self not in _arriving_in_order:
             earlier = topological_order(self)[:-1]
             _arriving_in_order.update(node for node in earlier if node._prev)

@@ -128,10 +128,10 @@ def _check_hyperparameter(
 
 
 def _gradient_numbers(p):
-    """A parameter's gradient as numbers. After backward(create_graph=True) a Value's grad is itself a
-    Value (a graph); the step uses its number, as PyTorch steps on the gradient's values."""
+    """A parameter's gradient as numbers. After backward(create_graph=True) a grad is itself a Value or
+    a Tensor (a graph); the step uses its numbers, as PyTorch steps on the gradient's values."""
     g = p.grad
-    return g.data if isinstance(g, Value) else g
+    return g.data if isinstance(g, Value) or is_tensor(g) else g
 
 
 class Optimizer:

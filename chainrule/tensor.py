@@ -353,7 +353,7 @@ class Tensor(Node):
     def __reduce_ex__(self, protocol):
         # As in PyTorch, a pickled Tensor arrives as a leaf: a copy of a graph's end without the graph
         # could not be differentiated.
-        return _rebuild_tensor, (self._data, self.grad, self._requires_grad, self.label)
+        return _rebuild_tensor, (self._data, self._grad_numbers(), self._requires_grad, self.label)
 
     def __deepcopy__(self, memo) -> Tensor:
         if self._prev:
@@ -361,11 +361,16 @@ class Tensor(Node):
                 f"deepcopy: this Tensor is the result of {self._op!r} inside a graph, and only leaves (tensors "
                 "you made, such as parameters) can be deep-copied; copy t.detach(), or deep-copy the model"
             )
+        grad = self._grad_numbers()
         copy = _rebuild_tensor(
-            self._data.copy(), None if self.grad is None else self.grad.copy(), self._requires_grad, self.label
+            self._data.copy(), None if grad is None else grad.copy(), self._requires_grad, self.label
         )
         memo[id(self)] = copy
         return copy
+
+    def _grad_numbers(self):
+        # After backward(create_graph=True) grad is a Tensor, a graph: a copy keeps only its numbers.
+        return self.grad._data if isinstance(self.grad, Tensor) else self.grad
 
     def __array__(self, dtype=None, copy=None):
         data = self.data  # through the copy on write: np.asarray(t) may be written to

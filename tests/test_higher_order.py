@@ -158,3 +158,17 @@ def test_an_optimizer_steps_on_numbers_after_backward_with_create_graph():
     SGD(model.parameters(), lr=0.1).step()
     assert [p.data for p in model.parameters()] == expected
     assert all(type(p.data) is float for p in model.parameters())
+
+
+def test_a_value_whose_grad_is_a_graph_copies_and_pickles_with_the_number(torch):
+    import copy
+    import pickle
+
+    x = Value(2.0)
+    y = x * x * x
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    tx = torch.tensor(2.0, requires_grad=True)
+    (tx**3).backward()
+    for copied in (copy.deepcopy(x), pickle.loads(pickle.dumps(x)), pickle.loads(pickle.dumps(y))._prev[0]._prev[0]):
+        assert type(copied.grad) is float and copied.grad == tx.grad.item() == 12.0

@@ -94,3 +94,24 @@ def test_a_custom_backward_cannot_be_differentiated_again_and_says_so():
     assert_close(g.data, [3.0, 3.0], rtol=0.0, what="first derivative through a custom closure")
     with pytest.raises(RuntimeError, match=r"create_graph: the node 'triple' has no derivative rule"):
         grad(out.sum(), [x], create_graph=True)
+
+
+def test_gradients_that_are_graphs_step_optimizers_and_copy_as_their_numbers(torch):
+    import copy
+    import pickle
+
+    from chainrule.optim import SGD, Adam
+
+    a = np.array([[0.5, -1.0], [2.0, 0.3]])
+    for ours, theirs in ((SGD, torch.optim.SGD), (Adam, torch.optim.Adam)):
+        w = Tensor(a, requires_grad=True)
+        (w @ w).tanh().sum().backward(create_graph=True)
+        assert isinstance(w.grad, Tensor)
+        numbers = w.grad.data.copy()
+        assert_close(copy.deepcopy(w).grad, numbers, rtol=0.0, what="deepcopy of a graph gradient")
+        assert_close(pickle.loads(pickle.dumps(w)).grad, numbers, rtol=0.0, what="pickle of a graph gradient")
+        ours([w], lr=0.1).step()
+        tw = torch.tensor(a, requires_grad=True)
+        (tw @ tw).tanh().sum().backward(create_graph=True)
+        theirs([tw], lr=0.1).step()
+        assert_close(w.data, tw, rtol=1e-12, what=f"{ours.__name__} step on a create_graph gradient")
