@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def _tensor_ops():
-    # Only reached with Tensors, so the Tensor operations (which import this module) are loaded by then.
+def _on_tensors():
+    """The Tensor operations these functions become when given Tensors (``chainrule/tensor_shapes.py``).
+    Only reached with Tensors, so that module (which imports this one) is loaded by then."""
     from chainrule import tensor_shapes
 
     return tensor_shapes
@@ -44,7 +45,7 @@ def where(mask: np.ndarray, x, y):
     """``x`` where ``mask`` holds, else ``y`` (each an array, a number or a Tensor), as ``np.where``."""
     if _is_numbers(x) and _is_numbers(y):
         return np.where(mask, x, y)
-    return _tensor_ops().where(mask, x, y)
+    return _on_tensors().where(mask, x, y)
 
 
 _NUMBERS = (np.ndarray, np.generic, int, float)
@@ -58,13 +59,13 @@ def _is_numbers(x) -> bool:
 def zeros_like(x):
     if _is_numbers(x):
         return np.zeros_like(x)
-    return _tensor_ops().lift(x, np.zeros(x.shape, dtype=x.dtype), "zeros_like")
+    return _on_tensors().lift(x, np.zeros(x.shape, dtype=x.dtype), "zeros_like")
 
 
 def broadcast_to(x, shape: tuple[int, ...]):
     """``x`` repeated along its axes of length 1 up to ``shape`` (the gradient of a sum, spread back)."""
     if not _is_numbers(x):
-        return _tensor_ops().broadcast_to(x, shape)
+        return _on_tensors().broadcast_to(x, shape)
     full = np.empty(shape, dtype=x.dtype)  # an array of its own: a leaf may later add into it in place
     full[...] = x
     return full
@@ -75,7 +76,7 @@ def scatter(g, index, shape: tuple[int, ...], basic: bool):
 
     With integer arrays an entry may be picked more than once; each pick adds its share."""
     if not _is_numbers(g):
-        return _tensor_ops().scatter(g, index, shape, basic)
+        return _on_tensors().scatter(g, index, shape, basic)
     full = np.zeros(shape, dtype=g.dtype)
     if basic:
         full[index] = g  # ints and slices pick each entry at most once
