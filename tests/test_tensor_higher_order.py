@@ -96,6 +96,7 @@ def test_a_custom_backward_cannot_be_differentiated_again_and_says_so():
         grad(out.sum(), [x], create_graph=True)
 
 
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")  # torch's own note
 def test_gradients_that_are_graphs_step_optimizers_and_copy_as_their_numbers(torch):
     import copy
     import pickle
