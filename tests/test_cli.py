@@ -67,7 +67,7 @@ def test_train_moons_on_tensors_reaches_full_accuracy(capsys):
     assert "train moons accuracy: 100.00%" in out
 
 
-def test_graph_writes_the_page_and_the_drawing(capsys, tmp_path):
+def test_graph_writes_the_page_and_the_drawing(capsys, tmp_path, graphviz_dot):
     page, drawing = tmp_path / "walk.html", tmp_path / "neuron.svg"
     status, out, _ = run_cli(capsys, "graph", "--html", str(page), "--svg", str(drawing))
     assert status == 0

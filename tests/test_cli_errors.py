@@ -160,7 +160,9 @@ def test_extreme_option_values_give_one_clear_line(capsys, argv, message):
         (["graph", "--model", "demo", "--seed", "9" * 40, "--html", "{tmp}/page.html"], r"^saved "),
     ],
 )
-def test_extreme_values_that_have_an_answer_work(capsys, tmp_path, argv, expected):
+def test_extreme_values_that_have_an_answer_work(request, capsys, tmp_path, argv, expected):
+    if argv[0] == "graph":
+        request.getfixturevalue("graphviz_dot")  # the page embeds a drawing made by Graphviz's dot
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     if argv[0] in ("demo", "train"):
         argv.append("--no-progress")
