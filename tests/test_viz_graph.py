@@ -6,7 +6,6 @@ import html
 import json
 import math
 import re
-import shutil
 import time
 
 import numpy as np
@@ -226,11 +225,7 @@ def test_save_graph_renders_svg_and_png_with_dot(tmp_path):
     assert width > 800 and 100 < height < width
 
 
-def test_save_graph_without_dot_writes_source_and_says_how_to_install(tmp_path, monkeypatch):
-    empty = tmp_path / "empty-bin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    assert shutil.which("dot") is None
+def test_save_graph_without_dot_writes_source_and_says_how_to_install(tmp_path, no_renderer):
     o = lecture_neuron()
     with pytest.raises(GraphvizNotFoundError) as info:
         save_graph(o, tmp_path / "neuron.svg")
@@ -461,8 +456,7 @@ def test_save_html_is_self_contained(tmp_path):
     assert "default-src 'none'" in page  # and the browser is told to refuse any fetch
 
 
-def test_save_html_without_dot_fails_before_writing(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
+def test_save_html_without_dot_fails_before_writing(tmp_path, no_renderer):
     with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
         save_html(lecture_neuron(), tmp_path / "page.html")
     assert not (tmp_path / "page.html").exists()
