@@ -131,8 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draw the lecture's neuron (or the demo model on one input) and "
         "write a self-contained HTML page that walks its backward pass.",
     )
-    graph.add_argument("--html", type=Path, help="write the interactive page here")
-    graph.add_argument("--svg", type=Path, help="also draw the graph with Graphviz into this .svg or .png file")
+    graph.add_argument("--html", type=Path, help="write the interactive page here (a .html file)")
+    graph.add_argument(
+        "--svg",
+        type=Path,
+        help="also draw the graph into this .svg file (its DOT source goes next to it, as .dot)",
+    )
     graph.add_argument(
         "--model",
         choices=["neuron", "demo"],
@@ -140,7 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="neuron: the lecture's tanh neuron (default); demo: MLP(2, [4, 4, 1]) on one point",
     )
     graph.add_argument("--seed", type=_seed, default=1337, help="weights for --model demo")
-    graph.add_argument("--screenshot", type=Path, help="save a PNG screenshot of the page (needs chromium)")
+    graph.add_argument(
+        "--screenshot",
+        type=Path,
+        help="save a PNG screenshot of the page (needs selenium and Chromium; chainrule[test] has selenium)",
+    )
     return parser
 
 
@@ -284,11 +292,17 @@ def _run_graph(args) -> None:
         raise UsageError(f"{PROG} graph: say what to write: --html PATH and/or --svg PATH")
     if args.screenshot is not None and args.html is None:
         raise UsageError(f"{PROG} graph: --screenshot takes a picture of the page, so it needs --html PATH too")
+    _check_suffix("--html", args.html, (".html", ".htm"), "the backward-walk page is HTML")
+    _check_suffix("--svg", args.svg, (".svg",), "the drawing is SVG")
+    if args.screenshot is not None:
+        _check_screenshot_tools()  # before writing anything: a run should not end in a missing browser
     root = _graph_root(args.model, args.seed)
     if args.svg is not None:
         from chainrule.viz.graph import save_graph
 
         print(f"saved {save_graph(root, args.svg)}")
+        # save_graph keeps the DOT source beside the picture; say so, rather than leave a file unannounced.
+        print(f"saved {args.svg.with_suffix('.dot')} (the drawing's DOT source)")
     if args.html is not None:
         from chainrule.viz import save_html
 
@@ -298,6 +312,27 @@ def _run_graph(args) -> None:
             from chainrule.viz.html import screenshot_html
 
             print(f"saved {screenshot_html(args.html, args.screenshot)}")
+
+
+def _check_suffix(option: str, path: Path | None, suffixes: tuple[str, ...], what: str) -> None:
+    """A usage error when ``path`` does not end in one of ``suffixes`` (so ``--html out.svg`` is refused)."""
+    if path is not None and path.suffix.lower() not in suffixes:
+        endings = " or ".join(suffixes)
+        raise UsageError(f"{PROG} graph: {option} {path}: {what}, so the file name must end in {endings}")
+
+
+def _check_screenshot_tools() -> None:
+    """ImportError or FileNotFoundError, each saying once what to install, when --screenshot cannot work."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            f"{PROG} graph: --screenshot drives headless Chromium through selenium, which is not installed: "
+            "pip install selenium (chainrule[test] includes it)"
+        ) from None
+    from chainrule.viz.html import find_chromium
+
+    find_chromium()
 
 
 def _graph_root(model: str, seed: int):

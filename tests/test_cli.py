@@ -67,12 +67,46 @@ def test_train_moons_on_tensors_reaches_full_accuracy(capsys):
     assert "train moons accuracy: 100.00%" in out
 
 
-def test_graph_writes_the_page_and_the_drawing(capsys, tmp_path, graphviz_dot):
+def test_graph_writes_the_page_and_the_drawing(capsys, tmp_path, graph_renderer):
     page, drawing = tmp_path / "walk.html", tmp_path / "neuron.svg"
     status, out, _ = run_cli(capsys, "graph", "--html", str(page), "--svg", str(drawing))
     assert status == 0
+    # every file written is named, the DOT source that save_graph keeps beside the drawing included
+    assert out.splitlines() == [
+        f"saved {drawing}",
+        f"saved {tmp_path / 'neuron.dot'} (the drawing's DOT source)",
+        f"saved {page}",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["neuron.dot", "neuron.svg", "walk.html"]
     assert page.read_text().count("chainrule-data") >= 1
     assert drawing.read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_graph_screenshot_without_selenium_says_once_what_to_install(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "selenium", None)  # as if it were not installed
+    page = tmp_path / "walk.html"
+    status, out, err = run_cli(capsys, "graph", "--html", str(page), "--screenshot", str(tmp_path / "walk.png"))
+    assert status == 1
+    assert out == "" and not page.exists()  # stopped before writing anything
+    (line,) = err.splitlines()
+    assert "--screenshot drives headless Chromium through selenium, which is not installed" in line
+    assert line.count("pip install selenium") == 1 and "chainrule[test]" in line
+
+
+def test_progress_bar_into_a_file_is_a_few_updates_not_one_per_step(tmp_path):
+    # stderr is a pipe here, as in a log or CI: the bar shows its start and its end, not 100 redraws.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule", "train", "moons", "--steps", "100", "--no-plots"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    updates = [u for u in re.split(r"[\r\n]", result.stderr) if u.strip()]
+    assert 1 <= len(updates) <= 3, updates
+    assert "100/100" in updates[-1] and "loss=" in updates[-1]
 
 
 @pytest.mark.parametrize(
@@ -85,6 +119,12 @@ def test_graph_writes_the_page_and_the_drawing(capsys, tmp_path, graphviz_dot):
         (["demo", "--bogus"], "unrecognized arguments: --bogus"),
         (["train", "cifar"], "invalid choice: 'cifar'"),
         (["graph"], "say what to write"),
+        (
+            ["graph", "--html", "out.svg"],
+            "--html out.svg: the backward-walk page is HTML, so the file name must end in .html or .htm",
+        ),
+        (["graph", "--svg", "g.png"], "--svg g.png: the drawing is SVG, so the file name must end in .svg"),
+        (["graph", "--svg", "g"], "--svg g: the drawing is SVG, so the file name must end in .svg"),
         (["nonsense"], "invalid choice: 'nonsense'"),
     ],
 )

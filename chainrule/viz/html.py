@@ -345,7 +345,7 @@ def headless_chromium(width: int = 1200, height: int = 700, performance_log: boo
         from selenium.webdriver.chrome.options import Options
         from selenium.webdriver.chrome.service import Service
     except ImportError:
-        raise ImportError(f"selenium is not installed: pip install selenium (and {CHROMIUM_INSTALL_HINT})") from None
+        raise ImportError("selenium is not installed: pip install selenium (chainrule[test] includes it)") from None
     chromium, chromedriver = find_chromium()
     profile = tempfile.mkdtemp(prefix="chainrule-chromium-")
     options = Options()
