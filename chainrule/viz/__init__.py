@@ -2,8 +2,8 @@
 
 * ``draw_dot`` / ``save_graph`` (``chainrule.viz.graph``): the computation graph as the lecture
   draws it, through Graphviz.
-* ``save_html`` / ``screenshot_html`` (``chainrule.viz.html``): one self-contained HTML page that
-  walks the backward pass step by step, and a PNG of it taken in headless Chromium.
+* ``save_html`` (``chainrule.viz.html``): one self-contained HTML page that walks the backward pass
+  step by step; ``screenshot_html`` (``chainrule.viz.browser``): a PNG of it in headless Chromium.
 * ``plot_history``, ``plot_decision_boundary``, ``plot_confusion_matrix`` (``chainrule.viz.plots``):
   training curves and results as PNG files, through matplotlib.
 
@@ -15,8 +15,8 @@ from chainrule.viz.graph import GraphvizNotFoundError, draw_dot, save_graph
 _LAZY = {
     "save_html": "chainrule.viz.html",
     "backward_steps": "chainrule.viz.html",
-    "screenshot_html": "chainrule.viz.html",
-    "headless_chromium": "chainrule.viz.html",
+    "screenshot_html": "chainrule.viz.browser",
+    "headless_chromium": "chainrule.viz.browser",
     "plot_history": "chainrule.viz.plots",
     "plot_decision_boundary": "chainrule.viz.plots",
     "plot_confusion_matrix": "chainrule.viz.plots",
