@@ -263,6 +263,34 @@ def _template() -> str:
         ) from None
 
 
+def _page(root: Any, title: str | None, rankdir: str, max_nodes: int, where: str) -> BackwardWalk:
+    """The page, built: ``save_html`` writes it, ``backward_walk`` returns it for Jupyter to show."""
+    order = graph_nodes(root, max_nodes, where)
+    walk = _walk(order)
+    # Lay out each box wide enough for the longest number it will show during the walk.
+    shown = [[node["grad_initial"], node["grad_final"]] for node in walk["nodes"]]
+    for step in walk["steps"]:
+        for update in step["updates"]:
+            shown[update["node"]].append(update["grad"])
+    widest = [max(texts, key=len) for texts in shown]
+    svg = render_svg(order, rankdir=rankdir, grad_texts=widest, where=where)
+    match = re.search(r'<svg width="[\d.]+pt" height="([\d.]+)pt"', svg)
+    height = float(match.group(1)) * 4 / 3 if match else 400.0  # 1pt = 4/3 CSS px
+
+    title = title if title is not None else f"Backpropagation through {walk['nodes'][-1]['label'] or 'the graph'}"
+    values = {"TITLE": html.escape(title), "SVG": _inline_svg(svg), "DATA": _json_for_script(walk)}
+    # One pass, so text substituted in (a label, a title) is never itself searched for placeholders.
+    page = re.sub(r"\{\{(TITLE|SVG|DATA)\}\}", lambda m: values[m.group(1)], _template())
+    return BackwardWalk(page, walk, height, title)
+
+
+def _write(page: str, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
 def save_html(root: Any, path: str | Path, title: str | None = None, rankdir: str = "LR", max_nodes: int = 300) -> Path:
     """Write one self-contained HTML page that walks the backward pass from ``root`` step by step.
 
@@ -281,21 +309,59 @@ def save_html(root: Any, path: str | Path, title: str | None = None, rankdir: st
     ValueError for graphs larger than ``max_nodes``, TypeError if ``root`` is not a graph node.
     """
     require_dot("save_html")  # fail before any work when the picture cannot be drawn
-    order = graph_nodes(root, max_nodes, "save_html")
-    walk = _walk(order)
-    # Lay out each box wide enough for the longest number it will show during the walk.
-    shown = [[node["grad_initial"], node["grad_final"]] for node in walk["nodes"]]
-    for step in walk["steps"]:
-        for update in step["updates"]:
-            shown[update["node"]].append(update["grad"])
-    widest = [max(texts, key=len) for texts in shown]
-    svg = _inline_svg(render_svg(order, rankdir=rankdir, grad_texts=widest))
+    return _page(root, title, rankdir, max_nodes, "save_html").save(path)
 
-    title = title if title is not None else f"Backpropagation through {walk['nodes'][-1]['label'] or 'the graph'}"
-    values = {"TITLE": html.escape(title), "SVG": svg, "DATA": _json_for_script(walk)}
-    # One pass, so text substituted in (a label, a title) is never itself searched for placeholders.
-    page = re.sub(r"\{\{(TITLE|SVG|DATA)\}\}", lambda m: values[m.group(1)], _template())
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+
+# -- the page in Jupyter ---------------------------------------------------------------------------
+# The iframe's height: the page's header, controls and step log above and below the picture, in CSS
+# pixels, and a ceiling past which the frame scrolls rather than pushing the notebook far down.
+PAGE_CHROME_PX = 240
+IFRAME_MAX_PX = 900
+
+
+class BackwardWalk:
+    """The backward-pass page of one graph, built once: Jupyter shows it inline, ``save`` writes it.
+
+    ``html`` is the page itself, the same text ``save_html`` writes. In a notebook it is shown in an
+    ``<iframe srcdoc>``, sandboxed to run only its own script, so that its styles, script and element
+    ids stay apart from the notebook's and from any other walk shown in the same notebook.
+    """
+
+    def __init__(self, page: str, walk: dict, height: float, title: str):
+        self.html = page
+        self.title = title
+        self.nodes = len(walk["nodes"])
+        self.steps = len(walk["steps"])
+        self._height = height  # the picture's, in CSS pixels at full size
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (as ``save_html`` does) and return the path."""
+        return _write(self.html, path)
+
+    def _repr_html_(self) -> str:
+        height = min(math.ceil(self._height) + PAGE_CHROME_PX, IFRAME_MAX_PX)
+        # srcdoc is an attribute: escaping &, <, >, " and ' keeps the page one attribute value, and the
+        # browser unescapes it back to the page. resize lets the reader give a tall graph more room.
+        return (
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" title="{html.escape(self.title, quote=True)}" '
+            f'sandbox="allow-scripts" style="width: 100%; height: {height}px; border: 1px solid #dee2e6; '
+            'resize: vertical; overflow: auto"></iframe>'
+        )
+
+    def __repr__(self) -> str:
+        return f"<BackwardWalk {self.title!r}: {self.nodes} nodes, {self.steps} steps; .save(path) writes the page>"
+
+
+def backward_walk(root: Any, title: str | None = None, rankdir: str = "LR", max_nodes: int = 300) -> BackwardWalk:
+    """The step-by-step backward pass from ``root`` (the page ``save_html`` writes), to show in Jupyter.
+
+    As a cell's last expression it displays inline: the graph, Step / Back / Reset, and the
+    gradients filling in (click into it for the arrow keys). ``.save(path)`` writes the page as a file;
+    ``.html`` is its text. Everything is inline: no script, style or font is fetched from anywhere.
+
+    The page is built here, not when it is displayed, so a problem is raised by this call, as
+    chainrule's own error: GraphvizNotFoundError when no Graphviz can render the picture, ValueError
+    for graphs larger than ``max_nodes`` or an unknown ``rankdir``, TypeError if ``root`` is not a
+    graph node.
+    """
+    return _page(root, title, rankdir, max_nodes, "backward_walk")
