@@ -38,3 +38,8 @@ def __getattr__(name):
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+
+
+def __dir__():
+    # dir() and Jupyter's tab completion list the names __getattr__ resolves, not only the loaded ones.
+    return sorted(set(globals()) | set(_LAZY))

@@ -251,7 +251,7 @@ def moons_demo(
             result,
             out_dir,
             boundary=(boundary, predict, X, y, title, resolution),
-            history=(boundary.replace("boundary", "training"), f"chainrule {name}: loss and accuracy"),
+            history=(boundary.replace("boundary", "training"), f"chainrule {name}: loss and accuracy", "step"),
         )
     return result
 
@@ -340,7 +340,7 @@ def train_digits(
         _save_pictures(
             result,
             out_dir,
-            history=("digits_training.png", "chainrule train digits: loss and accuracy"),
+            history=("digits_training.png", "chainrule train digits: loss and accuracy", "epoch"),
             confusion=("digits_confusion.png", split.y_test, predictions, "digits: confusion matrix (test set)"),
         )
     return result
@@ -404,17 +404,20 @@ def _save_pictures(result: RunResult, out_dir: Path, boundary=None, history=None
         return
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Each plot function returns its figure; only the file is kept. The figures are not pyplot's, so
+    # dropping them frees them: a long session or test run accumulates none.
     try:
         if history is not None:
-            name, title = history
-            result.files.append(plots.plot_history(result.history, out_dir / name, title=title))
+            name, title, xlabel = history
+            figure = plots.plot_history(result.history, out_dir / name, title=title, xlabel=xlabel)
+            result.files.append(figure.saved_path)
         if boundary is not None:
             name, predict, X, y, title, resolution = boundary
-            result.files.append(
-                plots.plot_decision_boundary(predict, X, y, out_dir / name, title=title, resolution=resolution)
-            )
+            figure = plots.plot_decision_boundary(predict, X, y, out_dir / name, title=title, resolution=resolution)
+            result.files.append(figure.saved_path)
         if confusion is not None:
             name, y_true, y_pred, title = confusion
-            result.files.append(plots.plot_confusion_matrix(y_true, y_pred, out_dir / name, title=title))
+            figure = plots.plot_confusion_matrix(y_true, y_pred, out_dir / name, title=title)
+            result.files.append(figure.saved_path)
     except ImportError as error:
         result.notes.append(f"pictures skipped: {error}")

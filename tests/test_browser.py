@@ -254,3 +254,29 @@ def test_screenshot_html_writes_png_of_requested_size(driver, tmp_path):
 
     with pytest.raises(FileNotFoundError, match="write one with save_html first"):
         screenshot_html(tmp_path / "missing.html", tmp_path / "x.png")
+
+
+# -- in Jupyter ---------------------------------------------------------------------------------------
+def test_backward_walk_works_twice_in_one_document(driver, tmp_path):
+    """As a notebook shows it: two walks' iframes in one document, each stepping on its own."""
+    from chainrule.viz.html import backward_walk
+
+    o = lecture_neuron()
+    host = tmp_path / "notebook.html"
+    host.write_text(f"<!DOCTYPE html><html><body>{backward_walk(o)._repr_html_() * 2}</body></html>")
+    driver.get(host.as_uri())
+    frames = driver.find_elements("tag name", "iframe")
+    assert len(frames) == 2
+    try:
+        driver.switch_to.frame(frames[0])
+        driver.find_element("id", "btn-step").click()
+        press(driver, "\ue014")  # once a click has focused the frame, the arrow keys reach its page
+        assert counter(driver) == "step 2 of 5"
+        driver.execute_script("window.chainrule.go(window.chainrule.state().total)")
+        assert shown_grads(driver) == expected_grads(o)
+        driver.switch_to.default_content()
+        driver.switch_to.frame(frames[1])
+        assert counter(driver) == "step 0 of 5"  # the other walk has its own ids and state
+        assert shown_grads(driver) == ["0.0000"] * 9 + ["1.0000"]
+    finally:
+        driver.switch_to.default_content()

