@@ -310,12 +310,8 @@ def _graph_root(model: str, seed: int):
     from chainrule.losses import hinge
     from chainrule.nn import MLP
 
+    # The parameters come labelled by their place (L1.n2.w1: layer, neuron, weight), as the boxes show them.
     net = MLP(2, [4, 4, 1], activation="relu", output_activation="linear", rng=random.Random(seed))
-    for k, layer in enumerate(net.layers, start=1):  # names for the boxes: layer, neuron, weight
-        for n, neuron in enumerate(layer.neurons, start=1):
-            for i, w in enumerate(neuron.w, start=1):
-                w.label = f"L{k}n{n}.w{i}"
-            neuron.b.label = f"L{k}n{n}.b"
     x = [0.5, -0.25]
     loss = hinge(net(x), 1.0)
     loss.label = "loss"
