@@ -99,3 +99,190 @@ def test_sequential_labels_tensor_parameters_by_their_state_dict_names():
     loss = model(Tensor([[1.0, 2.0]])).sum()
     shown = labels_of(draw_dot(loss).source)
     assert {"0.weight", "0.bias", "2.0.weight", "2.0.bias", "4.weight", "out bias"} <= set(shown)
+
+
+# -- 2. inputs given as numbers get boxes ---------------------------------------------------------------
+@pytest.fixture
+def exact_numbers(monkeypatch):
+    """Boxes show every digit (repr) instead of four decimals, so tests can compare them to 1e-12."""
+    from chainrule.viz import graph
+
+    monkeypatch.setattr(graph, "format_number", lambda x: repr(float(x)))
+
+
+def numbers_of(text: str) -> tuple:
+    """(label, data, grad) of a record's text; data and grad as floats (grad None when not shown)."""
+    fields = text.split(" | ")
+    grad = float(fields[2].removeprefix("grad ")) if len(fields) > 2 else None
+    return fields[0], float(fields[1].removeprefix("data ")), grad
+
+
+def test_float_inputs_of_a_neuron_show_as_the_lectures_input_boxes():
+    n = Neuron(2, rng=1)
+    o = n([2.0, 3.0])
+    o.backward()
+    source = draw_dot(o).source
+    boxes = records(source)
+    inputs = {k: v for k, v in boxes.items() if k.startswith("in")}
+    w1, w2 = n.w
+    slope = 1 - o.data**2
+    assert sorted(inputs.values()) == [
+        f"x1 | data 2.0000 | grad {w1.data * slope:.4f}",
+        f"x2 | data 3.0000 | grad {w2.data * slope:.4f}",
+    ]
+    op = next(k for k, v in op_nodes(source).items() if v == "tanh(wsum)")
+    into_op = [a for a, b in edges(source) if b == op]
+    assert sorted(into_op) == sorted([*inputs, "v0", "v1", "v2"])  # w1, w2, b and the two inputs
+    assert len(boxes) == 6  # x1, x2, w1, w2, b, out
+
+
+def test_input_boxes_are_shared_by_a_layers_neurons_and_their_grads_add_up(exact_numbers):
+    layer = Layer(2, 3, rng=3)
+    outs = layer([0.5, -2.0])
+    total = outs[0] + outs[1] * outs[2]
+    total.backward()
+    boxes = records(draw_dot(total).source)
+    inputs = sorted(numbers_of(v) for k, v in boxes.items() if k.startswith("in"))
+    assert [(label, data) for label, data, _ in inputs] == [("x1", 0.5), ("x2", -2.0)]
+    # What backward gives the same numbers as Values, shared by the neurons.
+    x = [Value(0.5), Value(-2.0)]
+    hand = [sum((Value(w.data) * xi for w, xi in zip(n.w, x)), Value(n.b.data)).tanh() for n in layer.neurons]
+    (hand[0] + hand[1] * hand[2]).backward()
+    for (_, _, grad), xi in zip(inputs, x):
+        assert grad == pytest.approx(xi.grad, abs=1e-12)
+
+
+def test_inputs_that_are_values_are_drawn_as_the_values_and_numbers_between_them_get_boxes():
+    n = Neuron(3, rng=2)
+    a, c = Value(1.0, label="a"), Value(-1.0, label="c")
+    o = n([a, 2.0, c])
+    o.backward()
+    source = draw_dot(o).source
+    labels = labels_of(source)
+    assert sorted(labels) == sorted(["a", "c", "x2", "w1", "w2", "w3", "b", ""])
+    assert f"a | data 1.0000 | grad {a.grad:.4f}" in records(source).values()
+
+
+def test_copied_fused_neuron_is_drawn_without_its_number_inputs():
+    import copy
+
+    o = Neuron(2, rng=1)([2.0, 3.0])
+    source = draw_dot(copy.deepcopy(o)).source  # the rules stay behind: the numbers are gone
+    assert labels_of(source) == ["w1", "w2", "b", ""]
+    assert draw_dot(copy.deepcopy(o), expand_neurons=True).source == source
+
+
+def test_backward_page_shows_number_inputs_without_a_grad_it_never_fills_in():
+    from chainrule.viz.graph import build_digraph
+
+    o = MLP(2, [2, 1], rng=1)([0.5, -0.25])
+    o.backward()
+    order = topological_order(o)
+    source = build_digraph(order, grad_texts=["G"] * len(order)).source
+    inputs = [v for k, v in records(source).items() if k.startswith("in")]
+    assert sorted(inputs) == ["x1 | data 0.5000", "x2 | data -0.2500"]
+
+
+# -- 3. expand_neurons: the fused neuron as the notes' small nodes -----------------------------------------
+def unfused(neuron: Neuron, x: list, activation: str):
+    """The notes' neuron built by hand from single operations, on fresh Values with the same numbers."""
+    w = [Value(wi.data) for wi in neuron.w]
+    b = Value(neuron.b.data)
+    products, sums = [], []
+    act = b
+    for wi, xi in zip(w, x):
+        products.append(wi * xi)
+        act = act + products[-1]
+        sums.append(act)
+    out = act if activation == "linear" else getattr(act, activation)()
+    return out, w, b, products, sums
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "linear"])
+def test_expanded_neuron_has_the_unfused_graphs_nodes_numbers_and_grads(activation, exact_numbers):
+    n = Neuron(3, activation=activation, rng=11)
+    numbers = [0.7, -1.3, 2.1]
+    o = n(numbers)
+    (o * 3.0).backward()  # a grad other than 1 reaches the neuron
+    x = [Value(v) for v in numbers]
+    out, w, b, products, sums = unfused(n, x, activation)
+    (out * 3.0).backward()
+
+    source = draw_dot(o, expand_neurons=True).source
+    boxes = {k: numbers_of(v) for k, v in records(source).items()}
+    ops = op_nodes(source)
+    i = topological_order(o).index(o)
+    # n products, n additions, the activation: 2n + 1 operations (2n when linear), and the outer `* 3.0`.
+    expected_ops = (
+        ["*"] * 3 + ["+"] * 3 + ([] if activation == "linear" else [{"relu": "ReLU"}.get(activation, activation)])
+    )
+    assert sorted(v for k, v in ops.items() if k.startswith(f"op{i}")) == sorted(expected_ops)
+    for k in range(3):
+        _, data, grad = boxes[f"v{i}_p{k + 1}"]
+        assert data == pytest.approx(products[k].data, abs=1e-12)
+        assert grad == pytest.approx(products[k].grad, abs=1e-12)
+    for k in range(3 if activation != "linear" else 2):
+        _, data, grad = boxes[f"v{i}_s{k + 1}"]
+        assert data == pytest.approx(sums[k].data, abs=1e-12)
+        assert grad == pytest.approx(sums[k].grad, abs=1e-12)
+    assert boxes[f"v{i}"][1:] == pytest.approx((out.data, out.grad), abs=1e-12)
+    inputs = sorted((v for k, v in boxes.items() if k.startswith("in")), key=lambda t: t[0])
+    assert [data for _, data, _ in inputs] == numbers
+    for (_, _, grad), xi in zip(inputs, x):
+        assert grad == pytest.approx(xi.grad, abs=1e-12)
+    for p, hand in zip(n.parameters(), [*w, b]):
+        assert boxes[f"v{topological_order(o).index(p)}"][2] == pytest.approx(hand.grad, abs=1e-12)
+
+
+def test_expanded_mlp_matches_the_notes_unfused_mlp(exact_numbers):
+    net = MLP(2, [3, 2, 1], rng=5)
+    xs = [1.5, -0.5]
+    o = net(xs)
+    loss = (o - 1.0) ** 2
+    loss.backward()
+
+    # The notes' MLP by hand: every neuron from single operations, on the same numbers.
+    x = [Value(v) for v in xs]
+    layer_in, hand = x, {}
+    for layer in net.layers:
+        outs = []
+        for neuron in layer.neurons:
+            out, w, b, products, sums = unfused(neuron, layer_in, "tanh")
+            hand[id(neuron.w[0])] = (out, w, b, products, sums)
+            outs.append(out)
+        layer_in = outs
+    ((layer_in[0] - 1.0) ** 2).backward()
+
+    source = draw_dot(loss, expand_neurons=True).source
+    boxes = {k: numbers_of(v) for k, v in records(source).items()}
+    order = topological_order(loss)
+    fused = [(i, node) for i, node in enumerate(order) if node._op == "tanh(wsum)"]
+    assert len(fused) == 6
+    checked = 0
+    for i, node in fused:
+        out, w, b, products, sums = hand[id(node._prev[0])]
+        assert boxes[f"v{i}"][1:] == pytest.approx((out.data, out.grad), abs=1e-12)
+        for k, (p, s) in enumerate(zip(products, sums), start=1):
+            assert boxes[f"v{i}_p{k}"][1:] == pytest.approx((p.data, p.grad), abs=1e-12)
+            assert boxes[f"v{i}_s{k}"][1:] == pytest.approx((s.data, s.grad), abs=1e-12)
+            checked += 2
+        for param, hand_param in zip([*node._prev[: len(w)], node._prev[-1]], [*w, b]):
+            assert param.grad == pytest.approx(hand_param.grad, abs=1e-12)
+    assert checked == 2 * (3 * 2 + 2 * 3 + 1 * 2)
+    inputs = sorted((v for k, v in boxes.items() if k.startswith("in")), key=lambda t: t[0])
+    assert [grad for _, _, grad in inputs] == pytest.approx([xi.grad for xi in x], abs=1e-12)
+
+
+def test_expand_neurons_counts_and_default():
+    n = Neuron(4, rng=0)
+    o = n([1.0, 2.0, 3.0, 4.0])
+    plain, expanded = draw_dot(o).source, draw_dot(o, expand_neurons=True).source
+    assert len(op_nodes(plain)) == 1 and len(records(plain)) == 4 + 4 + 1 + 1  # x's, w's, b, out
+    assert sorted(op_nodes(expanded).values()) == ["*"] * 4 + ["+"] * 4 + ["tanh"]  # 2n + 1
+    assert len(records(expanded)) == 10 + 4 + 4  # and a box for each product and each partial sum
+    # Before backward every grad is 0, as in the unfused graph.
+    assert all(text.endswith("grad 0.0000") for text in records(expanded).values())
+    # The lecture's hand-built neuron has no fused node: expanding changes nothing.
+    from chainrule.examples import lecture_neuron
+
+    assert draw_dot(lecture_neuron(), expand_neurons=True).source == draw_dot(lecture_neuron()).source
