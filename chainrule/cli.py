@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         choices=["neuron", "demo"],
         default="neuron",
-        help="neuron: the lecture's tanh neuron (default); demo: MLP(2, [4, 4, 1]) on one point",
+        help="neuron: the lecture's tanh neuron (default); demo: MLP(2, [2, 2, 1]) on one point",
     )
     graph.add_argument("--seed", type=_seed, default=1337, help="weights for --model demo")
     graph.add_argument("--screenshot", type=Path, help="save a PNG screenshot of the page (needs chromium)")
@@ -292,7 +292,7 @@ def _run_graph(args) -> None:
     if args.html is not None:
         from chainrule.viz import save_html
 
-        title = "The lecture's neuron" if args.model == "neuron" else "MLP(2, [4, 4, 1]) on one moons point"
+        title = "The lecture's neuron" if args.model == "neuron" else "MLP(2, [2, 2, 1]) on one moons point"
         print(f"saved {save_html(root, args.html, title=title)}")
         if args.screenshot is not None:
             from chainrule.viz.html import screenshot_html
@@ -310,8 +310,10 @@ def _graph_root(model: str, seed: int):
     from chainrule.losses import hinge
     from chainrule.nn import MLP
 
-    # The parameters come labelled by their place (L1.n2.w1: layer, neuron, weight), as the boxes show them.
-    net = MLP(2, [4, 4, 1], activation="relu", output_activation="linear", rng=random.Random(seed))
+    # The demo's network (two hidden ReLU layers, a linear output, hinge loss), two neurons wide so that
+    # the page shows every box readably. Its parameters come labelled by place (L1.n2.w1), and the
+    # inputs show as x1, x2.
+    net = MLP(2, [2, 2, 1], activation="relu", output_activation="linear", rng=random.Random(seed))
     x = [0.5, -0.25]
     loss = hinge(net(x), 1.0)
     loss.label = "loss"

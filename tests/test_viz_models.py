@@ -286,3 +286,46 @@ def test_expand_neurons_counts_and_default():
     from chainrule.examples import lecture_neuron
 
     assert draw_dot(lecture_neuron(), expand_neurons=True).source == draw_dot(lecture_neuron()).source
+
+
+# -- 4. pictures that stay readable when shrunk to fit -------------------------------------------------------
+def test_draw_dot_keeps_the_lectures_rows_and_stacked_puts_fields_one_under_another():
+    from chainrule.examples import lecture_neuron
+
+    rows = draw_dot(lecture_neuron()).source
+    assert 'label="{ x1 | data 2.0000 | grad -1.5000 }"' in rows
+    assert "fontsize=12]" in rows
+    stacked = draw_dot(lecture_neuron(), stacked=True).source
+    assert 'label="x1 | data 2.0000 | grad -1.5000"' in stacked  # no braces: one field under another
+    assert "fontsize=14]" in stacked
+    assert records(stacked) == records(rows)  # the same boxes, the same texts
+
+    o = Neuron(2, rng=1)([2.0, 3.0])
+    assert re.search(r'v3 \[label="data 0\.\d{4} \| grad 0\.0000"', draw_dot(o, stacked=True).source)
+    assert re.search(r'v3 \[label="\{  \| data 0\.\d{4} \| grad 0\.0000 \}"', draw_dot(o).source)
+
+
+def test_backward_page_boxes_are_stacked():
+    from chainrule.examples import lecture_neuron
+    from chainrule.viz.graph import build_digraph
+
+    order = topological_order(lecture_neuron())
+    source = build_digraph(order, grad_texts=["grad text"] * len(order)).source
+    assert 'label="x1 | data 2.0000 | grad grad text"' in source
+    assert "{" not in "".join(records(source).values())
+
+
+@pytest.mark.usefixtures("graphviz_dot")
+def test_the_pages_pictures_fit_a_1200_pixel_window_with_readable_text():
+    """The README's screenshot (the lecture's neuron) and `chainrule graph --model demo`: at the page's
+    1200-pixel width (1160 for the picture) the box text must be at least 12 and 9 pixels high."""
+    from chainrule.cli import _graph_root
+    from chainrule.examples import lecture_neuron
+    from chainrule.viz.graph import render_svg
+
+    for root, smallest in [(lecture_neuron(), 12.0), (_graph_root("demo", 1337), 9.0)]:
+        order = topological_order(root)
+        svg = render_svg(order, grad_texts=[format(0, ".4f")] * len(order))
+        width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))
+        scale = min(1.0, 1160 / (width * 4 / 3))  # the page shrinks the picture to fit, never enlarges it
+        assert 14 * 4 / 3 * scale >= smallest, (width, scale)
