@@ -329,3 +329,13 @@ def test_the_pages_pictures_fit_a_1200_pixel_window_with_readable_text():
         width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))
         scale = min(1.0, 1160 / (width * 4 / 3))  # the page shrinks the picture to fit, never enlarges it
         assert 14 * 4 / 3 * scale >= smallest, (width, scale)
+
+
+def test_graph_after_backward_with_create_graph_draws_the_gradients_numbers():
+    net = MLP(2, [2, 1], rng=0)
+    o = net([1.0, 2.0])
+    o.backward(create_graph=True)  # every grad is a Value now
+    for expand in (False, True):
+        boxes = records(draw_dot(o, expand_neurons=expand).source)
+        for p in net.parameters():
+            assert f"{p.label} | data {p.data:.4f} | grad {p.grad.data:.4f}" in boxes.values()

@@ -49,8 +49,10 @@ def is_array(x: Any) -> bool:
 
 
 def format_number(x: float) -> str:
-    """A scalar as the boxes show it: four decimals, as in the lecture (``-1.5000``)."""
-    return f"{float(x):.4f}"
+    """A scalar as the boxes show it: four decimals, as in the lecture (``-1.5000``).
+
+    A gradient that is a Value (after ``backward(create_graph=True)``) shows its number."""
+    return f"{_number(x):.4f}"
 
 
 def format_array(a: Any) -> str:
@@ -133,7 +135,7 @@ _ACTIVATION_OPS = {"linear": None, "tanh": "tanh", "relu": "ReLU", "sigmoid": "s
 
 def _number(x: Any) -> float:
     """A gradient as a float: also one that is a Value (after ``backward(create_graph=True)``)."""
-    return float(getattr(x, "data", x))
+    return float(x.data if hasattr(x, "_prev") else x)  # a node's number (NumPy scalars have .data too)
 
 
 def _neuron_slope(node: Any) -> float:
