@@ -339,3 +339,22 @@ def test_graph_after_backward_with_create_graph_draws_the_gradients_numbers():
         boxes = records(draw_dot(o, expand_neurons=expand).source)
         for p in net.parameters():
             assert f"{p.label} | data {p.data:.4f} | grad {p.grad.data:.4f}" in boxes.values()
+
+
+def test_neuron_parts_tells_the_inputs_of_a_fused_neuron():
+    import copy
+
+    from chainrule.engine import weighted_sum
+    from chainrule.fused import neuron_parts
+
+    w = [Value(1.0), Value(2.0), Value(3.0)]
+    b = Value(0.5)
+    a = Value(-1.0)
+    out = weighted_sum(w, [4.0, a, 6], b, activation="relu")
+    weights, inputs, bias, activation = neuron_parts(out)
+    assert all(x is y for x, y in zip(weights, w)) and len(weights) == 3 and bias is b and activation == "relu"
+    assert inputs[0] == 4.0 and inputs[1] is a and inputs[2] == 6.0
+    all_values = weighted_sum(w, [a, a, a], b)
+    assert all(x is a for x in neuron_parts(all_values)[1]) and neuron_parts(all_values)[3] == "linear"
+    assert neuron_parts(a * b) is None and neuron_parts(a) is None
+    assert neuron_parts(copy.deepcopy(out)) is None  # its rule stayed behind
