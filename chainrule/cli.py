@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         choices=["neuron", "demo"],
         default="neuron",
-        help="neuron: the lecture's tanh neuron (default); demo: MLP(2, [4, 4, 1]) on one point",
+        help="neuron: the lecture's tanh neuron (default); demo: MLP(2, [2, 2, 1]) on one point",
     )
     graph.add_argument("--seed", type=_seed, default=1337, help="weights for --model demo")
     graph.add_argument(
@@ -306,7 +306,7 @@ def _run_graph(args) -> None:
     if args.html is not None:
         from chainrule.viz import save_html
 
-        title = "The lecture's neuron" if args.model == "neuron" else "MLP(2, [4, 4, 1]) on one moons point"
+        title = "The lecture's neuron" if args.model == "neuron" else "MLP(2, [2, 2, 1]) on one moons point"
         print(f"saved {save_html(root, args.html, title=title)}")
         if args.screenshot is not None:
             from chainrule.viz.html import screenshot_html
@@ -345,12 +345,10 @@ def _graph_root(model: str, seed: int):
     from chainrule.losses import hinge
     from chainrule.nn import MLP
 
-    net = MLP(2, [4, 4, 1], activation="relu", output_activation="linear", rng=random.Random(seed))
-    for k, layer in enumerate(net.layers, start=1):  # names for the boxes: layer, neuron, weight
-        for n, neuron in enumerate(layer.neurons, start=1):
-            for i, w in enumerate(neuron.w, start=1):
-                w.label = f"L{k}n{n}.w{i}"
-            neuron.b.label = f"L{k}n{n}.b"
+    # The demo's network (two hidden ReLU layers, a linear output, hinge loss), two neurons wide so that
+    # the page shows every box readably. Its parameters come labelled by place (L1.n2.w1), and the
+    # inputs show as x1, x2.
+    net = MLP(2, [2, 2, 1], activation="relu", output_activation="linear", rng=random.Random(seed))
     x = [0.5, -0.25]
     loss = hinge(net(x), 1.0)
     loss.label = "loss"

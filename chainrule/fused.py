@@ -46,6 +46,7 @@ class Inputs:
         Made once per layer call and shared by its neurons (a closure per neuron would cost every step)."""
         rule = self._rules.get(slope)
         if rule is None:
+            # neuron_parts (below) reads `data` and `positions` back from this closure, for drawings.
             n, positions, data = len(self.data), self.value_positions, self.data
 
             def rule(*children_and_out):
@@ -111,6 +112,38 @@ def weighted_sum(
 
 # What a fused neuron is called in the graph (drawings, _op): its activation around a weighted sum.
 _NEURON_OPS = {name: "wsum" if name == "linear" else f"{name}(wsum)" for name in ACTIVATIONS}
+_NEURON_ACTIVATIONS = {op: name for name, op in _NEURON_OPS.items()}
+
+
+def neuron_parts(node: Value) -> tuple[list, list, Value, str] | None:
+    """``(weights, inputs, bias, activation)`` of a node made by ``weighted_sum``, each input a Value
+    or the plain number it was given; None for any other node, and for a fused neuron whose rule stayed
+    behind (a copied or unpickled graph), where the numbers among its inputs cannot be told any more.
+
+    For drawings: ``_prev`` holds only the inputs that are Values. The rule a layer call shares among
+    its neurons (``Inputs.rule``) still knows every input's number and where the Values go; it is read
+    from the closure here, so that the hot path keeps nothing more for the sake of a picture.
+    """
+    activation = _NEURON_ACTIVATIONS.get(getattr(node, "_op", None))
+    rule = getattr(node, "_rule", None)
+    code = getattr(rule, "__code__", None)
+    if activation is None or code is None or rule.__closure__ is None:
+        return None
+    cells = dict(zip(code.co_freevars, rule.__closure__))
+    if "data" not in cells or "positions" not in cells:
+        return None
+    data, positions = cells["data"].cell_contents, cells["positions"].cell_contents
+    n, prev = len(data), node._prev
+    values = prev[n:-1]
+    if len(values) != (n if positions is None else len(positions)):
+        return None
+    if positions is None:
+        inputs = list(values)
+    else:  # numbers where the inputs were numbers, the Values where they were Values
+        inputs = list(data)
+        for position, value in zip(positions, values):
+            inputs[position] = value
+    return list(prev[:n]), inputs, prev[-1], activation
 
 
 def sum_of_squares(values: Iterable[Value], weight: float = 1.0) -> Value:

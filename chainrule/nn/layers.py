@@ -206,6 +206,14 @@ class Sequential(Module):
                     + hint
                 )
         self.layers = list(modules)
+        # Each parameter still labelled with its name in its own layer ("weight") is labelled with its name
+        # here, as state_dict() names it ("0.weight", "2.bias"), so a drawing tells the layers apart. Once,
+        # while the model is built; a label you gave is kept.
+        for i, module in enumerate(self.layers):
+            if isinstance(module, Module):
+                for name, p in module.named_parameters():
+                    if getattr(p, "label", None) == name:
+                        p.label = f"{i}.{name}"
 
     def __call__(self, x):
         for layer in self.layers:

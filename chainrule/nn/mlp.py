@@ -96,6 +96,20 @@ def _unpack(x, where: str) -> Inputs:
         ) from None
 
 
+def _name_parameters(neuron: Neuron, place: str, made: str = "") -> None:
+    """Put ``place`` (the neuron's place in a layer, or the layer's in an MLP) in front of the labels its
+    parameters were made with (``made`` + ``w1``, ..., ``made`` + ``b``).
+
+    Done once, while a Layer or an MLP is built, so it costs nothing later; any other label (one a
+    subclass gave) is left as it is.
+    """
+    for i, w in enumerate(neuron.w, start=1):
+        if w.label == f"{made}w{i}":
+            w.label = f"{place}{made}w{i}"
+    if neuron.b.label == f"{made}b":
+        neuron.b.label = f"{place}{made}b"
+
+
 class Neuron(Module):
     """``act = w0*x0 + w1*x1 + ... + b``, then an activation (tanh as in the notes), as one graph node."""
 
@@ -104,8 +118,10 @@ class Neuron(Module):
         self.activation = _check_activation(activation, "Neuron")
         # The bias is drawn from the same generator as the weights, after them.
         rng = _random_source(rng, "Neuron")
-        self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
-        self.b = Value(rng.uniform(-1, 1))
+        # Labelled as the lecture labels them (w1, w2, ..., b: 1-based, like its x1*w1), so draw_dot shows
+        # them by name; a Layer and an MLP put the neuron's and the layer's place in front (L1.n2.w1).
+        self.w = [Value(rng.uniform(-1, 1), label=f"w{i}") for i in range(1, nin + 1)]
+        self.b = Value(rng.uniform(-1, 1), label="b")
 
     def __call__(self, x: Sequence | Value | float | Inputs) -> Value:
         if not isinstance(x, Inputs):
@@ -136,6 +152,8 @@ class Layer(Module):
         nout = check_size(nout, "nout (number of neurons)", "Layer")
         rng = _random_source(rng, "Layer")  # one generator for all the neurons, in turn
         self.neurons = [Neuron(nin, activation=activation, rng=rng) for _ in range(nout)]
+        for j, neuron in enumerate(self.neurons, start=1):
+            _name_parameters(neuron, f"n{j}.")
 
     def __call__(self, x):
         x = _unpack(x, "Layer")  # unpacked once, read by every neuron
@@ -185,6 +203,9 @@ class MLP(Module):
             Layer(sz[i], sz[i + 1], activation=last if i == len(nouts) - 1 else activation, rng=rng)
             for i in range(len(nouts))
         ]
+        for k, layer in enumerate(self.layers, start=1):
+            for j, neuron in enumerate(layer.neurons, start=1):
+                _name_parameters(neuron, f"L{k}.", made=f"n{j}.")
 
     def __call__(self, x):
         for layer in self.layers:

