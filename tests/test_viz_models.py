@@ -315,7 +315,7 @@ def test_backward_page_boxes_are_stacked():
     assert "{" not in "".join(records(source).values())
 
 
-@pytest.mark.usefixtures("graphviz_dot")
+@pytest.mark.usefixtures("graph_renderer")
 def test_the_pages_pictures_fit_a_1200_pixel_window_with_readable_text():
     """The README's screenshot (the lecture's neuron) and `chainrule graph --model demo`: at the page's
     1200-pixel width (1160 for the picture) the box text must be at least 12 and 9 pixels high."""
