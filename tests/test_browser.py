@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import struct
 
 import pytest
@@ -280,3 +281,27 @@ def test_backward_walk_works_twice_in_one_document(driver, tmp_path):
         assert shown_grads(driver) == ["0.0000"] * 9 + ["1.0000"]
     finally:
         driver.switch_to.default_content()
+
+
+# -- finding the browser (no browser needed) -----------------------------------------------------------
+def test_find_chromium_takes_only_programs(tmp_path, monkeypatch):
+    """A path that exists but is no program (not executable, or a device such as /dev/null that hides
+    one) is passed over, so the browser tests skip with the reason instead of failing to start it."""
+    from chainrule.viz import browser
+
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    chromium, chromedriver = folder / "chromium", folder / "chromedriver"
+    chromium.write_text("#!/bin/sh\n")
+    chromedriver.write_text("#!/bin/sh\n")
+    chromedriver.chmod(0o755)
+    chromium.chmod(0o644)  # there, but not a program
+    monkeypatch.setenv("PATH", str(folder))
+    monkeypatch.setattr(browser, "CHROMIUM_PATH", str(tmp_path / "none" / "chromium"))
+    monkeypatch.setattr(browser, "CHROMEDRIVER_PATH", str(tmp_path / "none" / "chromedriver"))
+    monkeypatch.setenv("CHAINRULE_CHROMIUM", os.devnull)
+    monkeypatch.delenv("CHAINRULE_CHROMEDRIVER", raising=False)
+    with pytest.raises(FileNotFoundError, match="chromium was not found"):
+        browser.find_chromium()
+    chromium.chmod(0o755)
+    assert browser.find_chromium() == (str(chromium), str(chromedriver))

@@ -39,7 +39,9 @@ def find_chromium() -> tuple[str, str]:
     """Paths of Chromium and its ChromeDriver: ``$CHAINRULE_CHROMIUM`` / ``$CHAINRULE_CHROMEDRIVER``,
     else Debian's ``/usr/bin/chromium`` and ``/usr/bin/chromedriver``, else whatever is on PATH.
 
-    Raises FileNotFoundError, saying how to install them, when either is missing.
+    Only a program counts: a path that is not an executable file (a leftover, or one hidden behind
+    ``/dev/null``) is passed over. Raises FileNotFoundError, saying how to install them, when either
+    is missing.
     """
     found = []
     for env, default, names in (
@@ -47,7 +49,7 @@ def find_chromium() -> tuple[str, str]:
         ("CHAINRULE_CHROMEDRIVER", CHROMEDRIVER_PATH, ("chromedriver",)),
     ):
         candidates = [os.environ.get(env), default, *(shutil.which(n) for n in names)]
-        path = next((c for c in candidates if c and os.path.exists(c)), None)
+        path = next((c for c in candidates if c and os.path.isfile(c) and os.access(c, os.X_OK)), None)
         if path is None:
             raise FileNotFoundError(
                 f"{os.path.basename(default)} was not found ({default} or on PATH): {CHROMIUM_INSTALL_HINT}"
