@@ -37,6 +37,12 @@ DISPLAY_CELLS = (
         ),
     ),
     ("o = lecture_neuron()", "The lecture's neuron, drawn:", ("draw_dot(o)",)),
+    (
+        "fused = weighted_sum(w, x, b",
+        "Drawn, a network's parameters are named by place (`L1.n2.w1`: layer 1, neuron 2, weight 1) and the\n"
+        "numbers fed in show as `x1`, `x2`; `expand_neurons=True` draws a fused neuron as the notes' small nodes:",
+        ("draw_dot(MLP(2, [2, 1])([0.5, -1.5]))", "draw_dot(fused, expand_neurons=True)"),
+    ),
     ("picture = draw_dot(do_dn)", "The gradient `do/dn`, as a graph of its own:", ("picture",)),
 )
 

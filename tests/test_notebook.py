@@ -102,6 +102,12 @@ def test_tour_notebook_runs_top_to_bottom(make_tour, graphviz_renders, tmp_path,
     for source_end in ("draw_dot(L)", "draw_dot(o)", "picture"):
         svg = shown(source_end)["image/svg+xml"]
         assert "<svg" in svg and 'id="v0"' in svg, source_end
+    # A network's picture names its parameters by place and the numbers fed in (chainrule.nn's labels).
+    labelled = shown("MLP(2, [2, 1])([0.5, -1.5]))")["image/svg+xml"]
+    for text in ("L1.n1.w1", "L1.n2.b", "L2.n1.w2", "x1", "x2", "tanh(wsum)"):
+        assert f">{text}</text>" in labelled, text
+    expanded = shown("draw_dot(fused, expand_neurons=True)")["image/svg+xml"]
+    assert 'id="v5_p1"' in expanded and "tanh(wsum)" not in expanded  # the notes' small nodes
     walk = shown("backward_walk(L)")["text/html"]
     assert walk.startswith("<iframe srcdoc=") and "chainrule-data" in walk
     assert not EXTERNAL_URL.search(walk), EXTERNAL_URL.search(walk)
