@@ -20,6 +20,12 @@ def run_cli(capsys, *argv):
     return status, captured.out, captured.err
 
 
+def run_module(*argv, **kwargs):
+    """``python -m chainrule ARGV`` in a fresh process, as a user runs it, with this test's chainrule."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    return subprocess.run([sys.executable, "-m", "chainrule", *argv], capture_output=True, text=True, env=env, **kwargs)
+
+
 def test_lecture_prints_k_and_loss_for_each_step_then_predictions(capsys, torch):
     status, out, _ = run_cli(capsys, "lecture", "--seed", "3")
     assert status == 0
@@ -95,14 +101,7 @@ def test_graph_screenshot_without_selenium_says_once_what_to_install(capsys, tmp
 
 def test_progress_bar_into_a_file_is_a_few_updates_not_one_per_step(tmp_path):
     # stderr is a pipe here, as in a log or CI: the bar shows its start and its end, not 100 redraws.
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    result = subprocess.run(
-        [sys.executable, "-m", "chainrule", "train", "moons", "--steps", "100", "--no-plots"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    result = run_module("train", "moons", "--steps", "100", "--no-plots", timeout=300)
     assert result.returncode == 0, result.stderr
     updates = [u for u in re.split(r"[\r\n]", result.stderr) if u.strip()]
     assert 1 <= len(updates) <= 3, updates
@@ -158,18 +157,10 @@ def test_library_errors_reach_the_terminal_as_one_line(capsys, monkeypatch):
 
 
 def test_python_dash_m_runs_the_same_command_line():
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    result = subprocess.run(
-        [sys.executable, "-m", "chainrule", "lecture", "--steps", "2", "--lr", "nan"],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    result = run_module("lecture", "--steps", "2", "--lr", "nan")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    ok = subprocess.run(
-        [sys.executable, "-m", "chainrule", "lecture", "--steps", "2"], capture_output=True, text=True, env=env
-    )
+    ok = run_module("lecture", "--steps", "2")
     assert ok.returncode == 0 and ok.stdout.startswith("0 ")
 
 
@@ -202,12 +193,8 @@ def test_train_digits_save_then_eval_prints_the_same_test_accuracy(capsys, tmp_p
 def test_train_then_eval_as_a_user_runs_them(tmp_path, safetensors):
     # The issue's line, `chainrule train digits --save m.safetensors && chainrule eval m.safetensors`, as two
     # fresh processes in a folder of their own.
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-
     def chainrule(*argv):
-        return subprocess.run(
-            [sys.executable, "-m", "chainrule", *argv], capture_output=True, text=True, env=env, cwd=tmp_path
-        )
+        return run_module(*argv, cwd=tmp_path)
 
     trained = chainrule("train", "digits", "--save", "m.safetensors", "--no-plots", "--no-progress")
     assert trained.returncode == 0, trained.stderr
