@@ -115,6 +115,7 @@ class Value(Node):
         self._custom_backward = None
 
     # -- the closure of the notes: `_backward` (from Node) runs this, or a closure you assigned ---
+
     def _chain_rule(self) -> None:
         grad = self.grad
         for child, local in zip(self._prev, self._local_grads):
@@ -170,6 +171,7 @@ class Value(Node):
         self.grad = 0.0
 
     # -- what chainrule.grad asks of a node (see autodiff.grad) ----------------------------------------
+
     def _weighted_total(self, outputs, grad_outputs) -> Value:
         if len(outputs) == 1 and grad_outputs[0] is None:
             return self
@@ -186,6 +188,7 @@ class Value(Node):
         return Value(_number(g))
 
     # -- copy and pickle, for graphs of any depth --------------------------------------------------
+
     def __reduce_ex__(self, protocol):
         """Pickle (and ``copy.deepcopy``) a Value with its whole graph, a million nodes deep or more.
 
@@ -216,6 +219,7 @@ class Value(Node):
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     # -- arithmetic: each operation computes its result and its local derivatives side by side ----
+
     def __add__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else _operand(other, "add")
         return Value(self.data + other.data, (self, other), "+", _local_grads=(1.0, 1.0), _rule=_add_rule)
@@ -270,6 +274,7 @@ class Value(Node):
         return _operand(other, "pow") ** self
 
     # -- functions -----------------------------------------------------------------------------
+
     def exp(self) -> Value:
         x = self.data
         try:

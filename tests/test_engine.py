@@ -201,6 +201,19 @@ def test_backward_twice_deep_down_adds_exactly_once_more_unlike_micrograd(torch)
     assert results[micrograd.Value][1] != pytest.approx(second, rel=REL)  # the bug we do not copy
 
 
+def test_help_shows_no_section_comment_as_a_method_doc():
+    """pydoc shows the comment block right above a def that has no docstring as that method's doc, so
+    a section comment (``# -- arithmetic ...``) must not touch a def: ``help(Value)`` showed it under
+    ``__add__``."""
+    import inspect
+    import pydoc
+
+    for name, member in vars(Value).items():
+        if inspect.isfunction(member):
+            assert inspect.getcomments(member) is None, name
+    assert "# --" not in pydoc.render_doc(Value, renderer=pydoc.plaintext)
+
+
 def test_zero_grad_resets_a_node():
     a = Value(2.0)
     (a * a).backward()

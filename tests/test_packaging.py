@@ -1,9 +1,16 @@
-"""The scalar engine is plain Python: it imports and trains with the standard library alone."""
+"""The scalar engine is plain Python: it imports and trains with the standard library alone. The Pythons
+the project says it supports are the ones CI runs the suite on."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SCRIPT = textwrap.dedent(
     """
@@ -65,3 +72,37 @@ def test_numpy_is_loaded_only_when_a_tensor_is_asked_for():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def supported_pythons() -> list:
+    """The "Programming Language :: Python :: 3.x" classifiers of pyproject.toml, oldest first."""
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    versions = re.findall(r'"Programming Language :: Python :: (3\.\d+)"', pyproject)
+    return sorted(versions, key=lambda v: tuple(map(int, v.split("."))))
+
+
+def test_supported_pythons_are_stated_alike_everywhere():
+    """requires-python starts at the oldest classifier, which is the one `.ci/run` runs the suite on
+    besides the machine's python3, and both READMEs name exactly the classifiers' versions."""
+    versions = supported_pythons()
+    assert len(versions) >= 2, versions
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'^requires-python = ">=(3\.\d+)"$', pyproject, re.M).group(1) == versions[0]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert re.search(r"^oldest=(3\.\d+)$", ci, re.M).group(1) == versions[0]
+    listed = ", ".join(versions[:-1])
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert f"Python {listed} and {versions[-1]}, the two versions CI runs" in " ".join(readme.split())
+    turkish = (ROOT / "docs" / "tr" / "README.md").read_text(encoding="utf-8")
+    assert f"Python sürümleri {listed} ve {versions[-1]}'dir" in " ".join(turkish.split())
+
+
+def test_this_python_is_a_supported_one():
+    """CI runs the suite on each Python it supports, so under CI the Python running this is one that
+    pyproject.toml lists: a machine whose python3 changed makes CI fail until the list is updated."""
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if running not in supported_pythons():
+        message = f"Python {running} is not one the project states it supports ({supported_pythons()})"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message + ": CI does not test it")
