@@ -92,8 +92,21 @@ def record(data, op: str, parents: tuple, rule: Rule, saved: tuple) -> Tensor:
 
 
 def constant(data: np.ndarray) -> Tensor:
-    """A Tensor around ``data`` (no copy) that needs no gradient: a number or array used as an operand."""
-    return record(data, "", (), NO_RULE, ())
+    """A Tensor around ``data`` (no copy) that needs no gradient: a number or array used as an operand.
+
+    What ``record`` would make of it with no parents, written out: every ``2 * t`` makes one."""
+    out = _new(Tensor)
+    out._data = data if type(data) is np.ndarray else np.asarray(data)
+    out.grad = None
+    out.label = ""
+    out._op = ""
+    out._custom_backward = None
+    out._shared = out._data.base is not None  # a view shares its array: copy on write
+    out._requires_grad = False
+    out._prev = ()
+    out._rule = NO_RULE
+    out._saved = ()
+    return out
 
 
 PASS_ON = Rule("", lambda g: g)  # the gradient passes through unchanged
@@ -147,6 +160,8 @@ MUL = Rule("a b", lambda g, a, b: g * b, lambda g, a, b: g * a)
 
 
 def mul(a: Tensor, b) -> Tensor:
+    if a is b:  # x * x: one share, 2x, instead of two shares of x added up
+        return record(np.multiply(a._data, a._data), "*", (a, a), SQUARE, (a._data,))
     b = lift(a, b, "mul")
     x, y = a._data, b._data
     return record(broadcasting(np.multiply, x, y, "mul"), "*", (a, b), MUL, (x, y))
@@ -257,9 +272,9 @@ RELU = Rule("slope", lambda g, slope: g * slope)
 
 def relu(x: Tensor) -> Tensor:
     out = np.maximum(x._data, 0.0)
-    slope = np.sign(out)  # 1 where out > 0, 0 where out == 0, NaN where out is NaN
-    if math.isnan(np.add.reduce(slope, axis=None)):  # rare: one sum to find out, and only then
-        np.fmin(slope, 1.0, out=slope)  # fmin prefers the number to a NaN: 1 there
+    # np.sign(out) is 1 where out > 0, 0 where out == 0 and NaN where out is NaN; fmin prefers the number
+    # to a NaN, so the slope is 1 there (doing it always costs less than looking for a NaN first)
+    slope = np.fmin(np.sign(out), 1.0)
     return record(out, "ReLU", (x,), RELU, (slope,))
 
 

@@ -92,9 +92,10 @@ def test_supported_pythons_are_stated_alike_everywhere():
     assert re.search(r"^oldest=(3\.\d+)$", ci, re.M).group(1) == versions[0]
     listed = ", ".join(versions[:-1])
     readme = (ROOT / "README.md").read_text(encoding="utf-8").split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    assert f"Python {listed} and {versions[-1]}, the two versions CI runs" in " ".join(readme.split())
+    assert f"Python {listed} and {versions[-1]}, the two versions CI runs the suite on" in " ".join(readme.split())
     turkish = (ROOT / "docs" / "tr" / "README.md").read_text(encoding="utf-8")
-    assert f"Python sürümleri {listed} ve {versions[-1]}'dir" in " ".join(turkish.split())
+    stated = f"Python sürümleri {listed} ve {versions[-1]}'dir: CI test takımını bu iki sürümde"
+    assert stated in " ".join(turkish.split())
 
 
 def test_this_python_is_a_supported_one():

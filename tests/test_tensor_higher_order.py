@@ -116,3 +116,23 @@ def test_gradients_that_are_graphs_step_optimizers_and_copy_as_their_numbers(tor
         (tw @ tw).tanh().sum().backward(create_graph=True)
         theirs([tw], lr=0.1).step()
         assert_close(w.data, tw, rtol=1e-12, what=f"{ours.__name__} step on a create_graph gradient")
+
+
+def test_a_tensor_times_itself_gets_both_shares_at_every_order(torch):
+    # x * x is recorded as one share of 2x (not two shares of x); first and second derivatives must still
+    # be torch's, and so must the shares when x also appears elsewhere in the graph.
+    rng = np.random.default_rng(7)
+    x0, w0 = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    x = Tensor(x0, requires_grad=True)
+    f = (x * x * Tensor(w0) + (x * x).exp() * x).sum()
+    (g,) = grad(f, [x], create_graph=True)
+    (h,) = grad((g * g).sum(), [x])
+    xt = torch.tensor(x0, requires_grad=True)
+    ft = (xt * xt * torch.tensor(w0) + (xt * xt).exp() * xt).sum()
+    (gt,) = torch.autograd.grad(ft, [xt], create_graph=True)
+    (ht,) = torch.autograd.grad((gt * gt).sum(), [xt])
+    assert_close(f.data, ft.detach().numpy(), rtol=1e-12)
+    assert_close(g.data, gt.detach().numpy(), rtol=1e-12)
+    assert_close(h.data, ht.numpy(), rtol=1e-10)
+    square = f._prev[0]._prev[0]._prev[0]  # sum <- add <- (x * x) * w <- x * x
+    assert square._op == "*" and square._prev == (x, x)  # the graph still shows both operands, as the notes draw it
