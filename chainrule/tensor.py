@@ -5,42 +5,30 @@ ndarray) and records ``c._prev = (a, b)`` and ``c._op = '*'``; ``c.backward()`` 
 lets ``chainrule.autodiff.backpropagate`` (the one topological sort both engines share) call each
 node's ``_backward()`` from the output back to the leaves.
 
-This file is the node's bookkeeping; the operations themselves, each with its derivative rule beside
-it, are in ``chainrule/tensor_ops.py``. For arrays the local derivative is a matrix far too big to
-build, so an operation records instead a ``Rule``: one *vector-Jacobian product* per operand (HIPS
-autograd's ``defvjp``), a function that takes ``out.grad`` and returns that operand's share of it,
-``d loss / d operand``, together with the few arrays those functions read (``c._saved``). For
-``a * b`` the products are ``g * b`` and ``g * a``, exactly the scalar rule. The products are plain
-functions, the same for every node, and the saved arrays never include the node itself: no node refers
-to itself, so a graph is freed by reference counting the moment it is no longer named.
-
-A rule is written once and runs two ways (``chainrule/array_math.py``): on ndarrays, for the ordinary
-first-order ``backward()``, and on Tensors, for ``backward(create_graph=True)`` and
-``chainrule.grad(..., create_graph=True)``, where the gradient comes back as a graph of its own that
-can be differentiated again.
+This file is the node's bookkeeping and its operators (what it answers as an array, and how it is
+copied, is in ``tensor_array.py``). The operations, each with its derivative rule
+beside it, are in ``tensor_ops.py`` and ``tensor_shapes.py``: for arrays the local derivative is a
+matrix far too big to build, so an operation records a ``Rule``, one *vector-Jacobian product* per
+operand (``g * b`` and ``g * a`` for ``a * b``: the scalar rule), and the few arrays it reads
+(``c._saved``; never the node itself, so a graph is freed the moment it is no longer named). A rule
+runs on ndarrays for ``backward()``, and on Tensors for ``backward(create_graph=True)``, where the
+gradient comes back as a graph that can be differentiated again (``array_math.py``).
 
 The rules that keep the bookkeeping in one place:
 
-* broadcasting (``(3, 1) + (1, 4)``) is undone only in ``unbroadcast``, called only from
-  ``Tensor._accumulate``, the one place gradients are added up;
-* a result requires grad if any operand does, and only then is it recorded (``_prev`` non-empty);
-  inside ``with no_grad():`` nothing is recorded at all;
-* leaves (tensors you made, with ``requires_grad=True``) accumulate ``grad`` across ``backward()``
-  calls, as in the notes and PyTorch; reset them with ``zero_grad``. An interior node's ``grad`` holds
-  only the gradient of the latest ``backward()`` through it, so two losses sharing a subgraph can be
-  back-propagated one after the other and the leaves still get the sum (the rule of both engines,
-  ``chainrule/autodiff.py``);
-* backward uses the numbers the forward pass saw. An operation keeps its operands' arrays for its
-  vector-Jacobian products, so once a tensor has been used, reading ``t.data`` hands you a fresh copy
-  to change (copy on write): ``t.data += 1`` or ``t.data[0] = 5`` between forward and backward changes
-  the tensor for later operations and leaves the recorded graph as it was. Arrays given as operands
-  (``t * mask``) and index arrays are copied for the same reason.
+* broadcasting is undone only in ``unbroadcast``, called only from ``Tensor._accumulate``, the one
+  place gradients are added up;
+* a result requires grad if any operand does, and only then is it recorded; inside ``no_grad()``
+  nothing is;
+* leaves accumulate ``grad`` across ``backward()`` calls (reset them with ``zero_grad``); an interior
+  node's ``grad`` holds only the latest pass's, as in the scalar engine (``autodiff.py``);
+* backward uses the numbers the forward pass saw: once a tensor has been used, ``t.data`` hands out a
+  fresh copy to change (copy on write), so ``t.data += 1`` leaves the recorded graph as it was.
 
-Numbers and arrays used as operands (``2 - t``, ``t * mask``) become constant tensors of ``t`` 's dtype
-and sit in ``_prev`` in operand order, like ``Value(other)`` in the scalar engine. NaN and infinity
-are accepted in ``Tensor(...)`` data and flow through arithmetic as in NumPy and PyTorch; operations
-whose domain excludes some inputs (``log``, division by zero, powers, ``exp`` overflow) raise instead,
-naming the operation and the offending values, as the scalar engine does.
+Numbers and arrays used as operands (``2 - t``, ``t * mask``) become constant tensors of ``t`` 's dtype,
+in ``_prev`` in operand order, like ``Value(other)``. NaN and infinity flow through arithmetic as in
+NumPy and PyTorch; operations whose domain excludes some inputs (``log``, division by zero, powers,
+``exp`` overflow) raise instead, naming the operation and the offending values.
 """
 
 from __future__ import annotations
@@ -53,6 +41,7 @@ import numpy as np
 from chainrule.array_checks import as_float_array, float_dtype
 from chainrule.array_math import unbroadcast
 from chainrule.autodiff import Node, _grad_mode, backpropagate, no_grad
+from chainrule.tensor_array import ArrayFacts, _rebuild_tensor  # noqa: F401 (pickles name it here)
 
 __all__ = ["Tensor", "no_grad", "unbroadcast", "linear", "sum_of_squares", "hinge_loss", "as_float_array"]  # noqa: F822
 
@@ -60,10 +49,8 @@ _new = object.__new__
 
 
 def _holders_of_an_array_held_once() -> int:
-    """What ``sys.getrefcount`` says, inside ``Tensor.data``, of an array that only its tensor holds.
-
-    Measured rather than assumed, as the count of temporary references differs between Python
-    versions; where there is no reference count (not CPython), every saved array is copied."""
+    """What ``sys.getrefcount`` says, inside ``Tensor.data``, of an array only its tensor holds: measured,
+    as it differs between Python versions (without reference counts, every saved array is copied)."""
 
     class Holder:
         __slots__ = ("_data",)
@@ -78,7 +65,7 @@ _refcount = getattr(sys, "getrefcount", lambda obj: 1 << 30)
 _ALONE = _holders_of_an_array_held_once()
 
 
-class Tensor(Node):
+class Tensor(ArrayFacts, Node):
     """An n-dimensional array in a computation graph, with the gradient of the final output in ``grad``.
 
     ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data`` (a number, nested list or ndarray)
@@ -143,6 +130,7 @@ class Tensor(Node):
             c._shared = True  # the closure you assign may read their arrays
 
     # -- data and requires_grad: plain attributes to read and set, with the graph kept consistent --
+
     @property
     def data(self) -> np.ndarray:
         """The array of numbers. Once an operation has used this tensor, the first read hands out a
@@ -182,6 +170,7 @@ class Tensor(Node):
         self._requires_grad = bool(flag)
 
     # -- the notes' protocol: `_backward` (from Node) runs _chain_rule, or a closure you assigned --
+
     def _chain_rule(self) -> None:
         g = self.grad
         if g is None:
@@ -201,24 +190,10 @@ class Tensor(Node):
                 f"create_graph: the node {self._op!r} has no derivative rule to differentiate again (a custom "
                 "_backward closure); build it from chainrule's operations"
             )
-        saved = tuple(self._as_node(value, role) for value, role in zip(self._saved, self._rule.roles))
+        saved = self._rule.saved_as_nodes(self)
         for parent, vjp in zip(self._prev, self._rule.vjps):
             if parent._requires_grad:
                 parent._accumulate(vjp(g, *saved))
-
-    def _as_node(self, value, role):
-        """A saved array as the graph node it came from (an operand, or this result), so that what the
-        rule computes from it is recorded; other saved things (shapes, constant masks) as they are."""
-        if role is None:
-            return value
-        if role == "operands":
-            return tuple(self._as_node(array, i) for i, array in enumerate(value))
-        node = self if role == "out" else self._prev[role]
-        if node._data is value:
-            return node
-        # The node's array was replaced since (copy on write): use the saved numbers, and let the
-        # gradient through to the node.
-        return ops.record(value, "saved", (node,), ops.PASS_ON, ())
 
     def _accumulate(self, g) -> None:
         """Add ``g`` into ``self.grad``: the one place gradients are summed (and broadcasting undone)."""
@@ -281,28 +256,9 @@ class Tensor(Node):
         self.grad = None
 
     # -- what chainrule.grad asks of a node (see autodiff.grad) ----------------------------------------
+
     def _weighted_total(self, outputs, grad_outputs) -> Tensor:
-        terms = []
-        for i, (o, g) in enumerate(zip(outputs, grad_outputs)):
-            if g is None:
-                if o.size != 1:
-                    raise ValueError(
-                        f"grad: output {i} has shape {o.shape}; pass grad_outputs (an array of that shape for it) "
-                        "or reduce it first (.sum())"
-                    )
-                terms.append(o)
-            else:
-                # a constant: the gradient is taken through the outputs, never through grad_outputs
-                seed = Tensor(as_float_array(g, "grad (grad_outputs)", o.dtype))
-                if seed.shape != o.shape:
-                    raise ValueError(f"grad: grad_outputs[{i}] has shape {seed.shape}, output {i} has {o.shape}")
-                terms.append((o * seed).sum())
-        if len(terms) == 1 and terms[0] is outputs[0] and outputs[0].shape == ():
-            return terms[0]
-        total = terms[0].reshape(())
-        for t in terms[1:]:
-            total = total + t.reshape(())
-        return total
+        return ops.weighted_total(outputs, grad_outputs)
 
     def _seed(self, create_graph: bool):
         ones = np.ones(self._data.shape, dtype=self._data.dtype)
@@ -315,80 +271,8 @@ class Tensor(Node):
             return g
         return Tensor(g, dtype=self._data.dtype)
 
-    # -- array facts ------------------------------------------------------------------------------
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self._data.ndim
-
-    @property
-    def size(self) -> int:
-        return self._data.size
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
-
-    def item(self) -> float:
-        """The single number this Tensor holds, as a Python float."""
-        if self._data.size != 1:
-            raise ValueError(f"item: only a one-element Tensor can be converted to a number, got shape {self.shape}")
-        return self._data.item()
-
-    def numpy(self) -> np.ndarray:
-        """The data array itself (not a copy), as ``t.data`` gives it."""
-        return self.data
-
-    def detach(self) -> Tensor:
-        """The same data (not a copy) as a new Tensor outside the graph."""
-        out = ops.constant(self._data)
-        # Both now share the array, which a graph may have saved or may yet save: each copies on its first write.
-        out._shared = self._shared = True
-        return out
-
-    # -- copy and pickle: the numbers, the gradient and the flags; never the graph ---------------------
-    def __reduce_ex__(self, protocol):
-        # As in PyTorch, a pickled Tensor arrives as a leaf: a copy of a graph's end without the graph
-        # could not be differentiated.
-        return _rebuild_tensor, (self._data, self._grad_numbers(), self._requires_grad, self.label)
-
-    def __deepcopy__(self, memo) -> Tensor:
-        if self._prev:
-            raise RuntimeError(
-                f"deepcopy: this Tensor is the result of {self._op!r} inside a graph, and only leaves (tensors "
-                "you made, such as parameters) can be deep-copied; copy t.detach(), or deep-copy the model"
-            )
-        grad = self._grad_numbers()
-        copy = _rebuild_tensor(
-            self._data.copy(), None if grad is None else grad.copy(), self._requires_grad, self.label
-        )
-        memo[id(self)] = copy
-        return copy
-
-    def _grad_numbers(self):
-        # After backward(create_graph=True) grad is a Tensor, a graph: a copy keeps only its numbers.
-        return self.grad._data if isinstance(self.grad, Tensor) else self.grad
-
-    def __array__(self, dtype=None, copy=None):
-        data = self.data  # through the copy on write: np.asarray(t) may be written to
-        return data if dtype is None else data.astype(dtype)
-
-    def __len__(self) -> int:
-        if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d Tensor")
-        return len(self._data)
-
-    def __repr__(self) -> str:
-        extras = ", requires_grad=True" if self.requires_grad else ""
-        extras += f", label={self.label!r}" if self.label else ""
-        body = np.array2string(self._data, separator=", ", prefix="Tensor(")
-        dtype = "" if self._data.dtype == np.float64 else f", dtype={self._data.dtype}"
-        return f"Tensor({body}{dtype}{extras})"
-
     # -- the operations, each defined with its derivative rule in chainrule/tensor_ops.py -------------
+
     def __add__(self, other) -> Tensor:
         return ops.add(self, other)
 
@@ -483,15 +367,6 @@ class Tensor(Node):
     def log_softmax(self, axis: int = -1) -> Tensor:
         """``x - log(sum(exp(x)))`` along ``axis`` (log-sum-exp after subtracting the max)."""
         return ops.log_softmax(self, axis)
-
-
-def _rebuild_tensor(data: np.ndarray, grad, requires_grad: bool, label: str) -> Tensor:
-    """A leaf Tensor from its parts (unpickling and deep copies)."""
-    t = ops.constant(data)
-    t.grad = grad
-    t._requires_grad = requires_grad
-    t.label = label
-    return t
 
 
 # The operations need the class above, so they are loaded after it.

@@ -53,6 +53,24 @@ class Rule:
         self.vjps = vjps
         self.roles = tuple(self._OPERANDS.get(name) for name in saves.split())
 
+    def saved_as_nodes(self, out: Tensor) -> tuple:
+        """What ``out`` saved for this rule, with each operand's array (and the result's) replaced by its
+        Tensor, so that what the products compute from them is recorded (``create_graph``)."""
+        return tuple(_as_node(out, value, role) for value, role in zip(out._saved, self.roles))
+
+
+def _as_node(out: Tensor, value, role):
+    if role is None:
+        return value  # a shape, an axis, a constant mask: as it was saved
+    if role == "operands":
+        return tuple(_as_node(out, array, i) for i, array in enumerate(value))
+    node = out if role == "out" else out._prev[role]
+    if node._data is value:
+        return node
+    # The node's array was replaced since (copy on write): use the saved numbers, and let the gradient
+    # through to the node.
+    return record(value, "saved", (node,), PASS_ON, ())
+
 
 NO_RULE = Rule("")  # a node made by hand (the notes' constructor), whose _backward you assign
 
@@ -127,6 +145,31 @@ def lift(x: Tensor, other, where: str) -> Tensor:
     if other is None:
         raise TypeError(f"{where}: expected real numbers (a number, an array or a Tensor), got None")
     return constant(np.array(as_float_array(other, where, x._data.dtype), copy=True))
+
+
+def weighted_total(outputs: list, grad_outputs: list) -> Tensor:
+    """The one number ``chainrule.grad`` differentiates: the sum of each output, weighted by its entry of
+    ``grad_outputs`` (a constant: the gradient is taken through the outputs, never through it)."""
+    terms = []
+    for i, (o, g) in enumerate(zip(outputs, grad_outputs)):
+        if g is None:
+            if o.size != 1:
+                raise ValueError(
+                    f"grad: output {i} has shape {o.shape}; pass grad_outputs (an array of that shape for it) "
+                    "or reduce it first (.sum())"
+                )
+            terms.append(o)
+        else:
+            weight = constant(np.array(as_float_array(g, "grad (grad_outputs)", o.dtype), copy=True))
+            if weight.shape != o.shape:
+                raise ValueError(f"grad: grad_outputs[{i}] has shape {weight.shape}, output {i} has {o.shape}")
+            terms.append((o * weight).sum())
+    if len(terms) == 1 and terms[0] is outputs[0] and outputs[0].shape == ():
+        return terms[0]
+    total = terms[0].reshape(())
+    for t in terms[1:]:
+        total = total + t.reshape(())
+    return total
 
 
 # -- arithmetic ------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def graphviz_renders():
         )
 
 
-def test_tour_notebook_runs_top_to_bottom(make_tour, graphviz_renders, tmp_path, monkeypatch):
+def test_tour_notebook_runs_top_to_bottom(make_tour, graphviz_renders, torch, tmp_path, monkeypatch):
     import nbformat
 
     nbclient = require("nbclient", EXTRA_HINT)

@@ -25,7 +25,7 @@ def test_readme_has_a_tour(readme):
 
 
 @READMES
-def test_readme_tour_runs(readme, tmp_path, monkeypatch):
+def test_readme_tour_runs(readme, torch, tmp_path, monkeypatch):  # section 8 carries a model to PyTorch
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     for number, block in enumerate(python_blocks(readme), start=1):
