@@ -2,7 +2,10 @@
 
 The Tensor engine's operations call these before they compute, so that a wrong shape, an axis out of
 range or a value outside an operation's domain is reported with the operation's name and the values
-or shapes at fault, never as a NumPy traceback from deep inside, and never as a silent NaN.
+or shapes at fault, never as a NumPy traceback from deep inside, and never as a silent NaN. A domain error
+(division by zero, log, pow, exp overflow) is worded by ``chainrule/domains.py``, as the scalar engine's is:
+this module supplies only how a Tensor shows the values at fault (one number as itself, more as a few and
+how many) and where they are.
 """
 
 from __future__ import annotations
