@@ -2,7 +2,10 @@
 
 The Tensor engine's operations call these before they compute, so that a wrong shape, an axis out of
 range or a value outside an operation's domain is reported with the operation's name and the values
-or shapes at fault, never as a NumPy traceback from deep inside, and never as a silent NaN.
+or shapes at fault, never as a NumPy traceback from deep inside, and never as a silent NaN. A domain error
+(division by zero, log, pow, exp overflow) is worded by ``chainrule/domains.py``, as the scalar engine's is:
+this module supplies only how a Tensor shows the values at fault (one number as itself, more as a few and
+how many) and where they are.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.autodiff import is_tensor, short_repr
+from chainrule.domains import div_by_zero, exp_overflow, log_domain, pow_domain
 
 
 def float_dtype(dtype, where: str) -> np.dtype:
@@ -78,10 +82,14 @@ def broadcasting(ufunc, a: np.ndarray, b: np.ndarray, where: str) -> np.ndarray:
     try:
         return ufunc(a, b)
     except ValueError:
-        raise ValueError(
-            f"{where}: shapes {a.shape} and {b.shape} cannot be broadcast together "
-            "(each trailing dimension must match or be 1)"
-        ) from None
+        raise broadcast_error(a, b, where) from None
+
+
+def broadcast_error(a: np.ndarray, b: np.ndarray, where: str) -> ValueError:
+    return ValueError(
+        f"{where}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+        "(each trailing dimension must match or be 1)"
+    )
 
 
 def where_false(mask: np.ndarray, limit: int = 5) -> str:
@@ -90,21 +98,58 @@ def where_false(mask: np.ndarray, limit: int = 5) -> str:
     return f"index {shown}" if mask.ndim else "the only entry"
 
 
+def at_fault(bad: np.ndarray) -> str:
+    """Where ``bad`` is true, for an error message: `` at index (1,), (2, 0)``; nothing for one number."""
+    return f" at {where_false(~bad)}" if bad.ndim else ""
+
+
+def _values(entries: np.ndarray) -> str:
+    # one number as the scalar engine shows it, more as a few of them and how many
+    return repr(float(entries.ravel()[0])) if entries.size == 1 else some_values(entries)
+
+
+def _operand_values(operand: np.ndarray, broadcast: np.ndarray, bad: np.ndarray) -> str:
+    # one number (a constant exponent, a divisor of 0) as itself, else its entries where it went wrong
+    return _values(operand if operand.size == 1 else broadcast[bad])
+
+
 def check_pow_domain(base: np.ndarray, exponent: np.ndarray) -> None:
-    """Raise, as the scalar engine does, where ``base ** exponent`` has no real value."""
+    """Raise, as the scalar engine does (``domains.pow_domain``), where ``base ** exponent`` has no real value."""
     with np.errstate(invalid="ignore"):
         negative_root = (base < 0) & (exponent != np.floor(exponent))
         zero_to_negative = (base == 0) & (exponent < 0)
     if not (negative_root.any() or zero_to_negative.any()):
         return
     bases, exponents = np.broadcast_arrays(base, exponent)
-    if negative_root.any():
-        raise ValueError(
-            "pow: a negative base with a non-integer exponent has no real value: "
-            f"bases {some_values(bases[negative_root])}, exponents {some_values(exponents[negative_root])}"
-        )
-    raise ZeroDivisionError(
-        f"pow: 0 ** (negative exponent) divides by zero: exponents {some_values(exponents[zero_to_negative])}"
+    problem, bad = ("root", negative_root) if negative_root.any() else ("zero", zero_to_negative)
+    raise pow_domain(
+        problem, _operand_values(base, bases, bad), _operand_values(exponent, exponents, bad), at_fault(bad)
+    )
+
+
+def div_by_zero_error(dividend: np.ndarray, divisor: np.ndarray) -> Exception:
+    """The error of ``dividend / divisor`` where the divisor has zeros (``domains.div_by_zero``): the
+    dividends there, and where they are. Shapes that do not broadcast are the error to report first."""
+    zero = divisor == 0
+    try:
+        dividends, zeros = np.broadcast_arrays(dividend, zero)
+    except ValueError:
+        return broadcast_error(dividend, divisor, "div")
+    where = repr(float(divisor)) if divisor.ndim == 0 else f"the divisor of shape {divisor.shape} is 0{at_fault(zero)}"
+    return div_by_zero(_operand_values(dividend, dividends, zeros), where)
+
+
+def log_domain_error(x: np.ndarray, positive: np.ndarray) -> ValueError:
+    """The error of ``log(x)`` where some entries are not > 0 (``domains.log_domain``): them, and where."""
+    return log_domain(f"{_values(x[~positive])}{at_fault(~positive)}")
+
+
+def exp_overflow_error(x: np.ndarray, limit: float) -> OverflowError:
+    """The error of ``exp(x)`` where some entries are above ``limit`` (``domains.exp_overflow``)."""
+    big = x > limit
+    largest = f"; the largest input is {float(x.max())!r}" if big.sum() > 1 else ""
+    return exp_overflow(
+        _values(x[big]), at_fault(big), float_name=str(x.dtype), limit=limit, detail=largest, stable_form="log_softmax"
     )
 
 

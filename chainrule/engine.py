@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from numbers import Real
 from typing import Union
 
+from chainrule import domains  # each operation's domain error, in the Tensor engine's words too
 from chainrule.autodiff import Node, backpropagate, topological_order
 
 Number = Union[int, float]
@@ -233,7 +234,7 @@ class Value(Node):
         other = other if isinstance(other, Value) else _operand(other, "div")
         a, b = self.data, other.data
         if b == 0.0:
-            raise ZeroDivisionError(f"div: cannot divide {_describe(self)} by zero ({_describe(other)})")
+            raise domains.div_by_zero(_describe(self), _describe(other))
         out = a / b
         return Value(out, (self, other), "/", _local_grads=_div_rule(a, b, out), _rule=_div_rule)
 
@@ -280,16 +281,13 @@ class Value(Node):
         try:
             out = math.exp(x)
         except OverflowError:
-            raise OverflowError(
-                f"exp: exp({_describe(self)}) is too large for a float (inputs above about 709.78 overflow); "
-                "scale the input down, or use a numerically stable form such as log-sum-exp"
-            ) from None
+            raise domains.exp_overflow(_describe(self)) from None
         return Value(out, (self,), "exp", _local_grads=(out,), _rule=_exp_rule)
 
     def log(self) -> Value:
         x = self.data
         if not x > 0.0:
-            raise ValueError(f"log: input must be > 0, got {_describe(self)}")
+            raise domains.log_domain(_describe(self))
         return Value(math.log(x), (self,), "log", _local_grads=_log_rule(x, None), _rule=_log_rule)
 
     def tanh(self) -> Value:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+from chainrule.domains import pow_domain
 from chainrule.engine import Value
 
 
@@ -143,12 +144,12 @@ ACTIVATIONS = {
 
 
 def _checked_pow(base: float, exponent: float) -> float:
-    """``base ** exponent`` as a real float, or an error that names both numbers."""
+    """``base ** exponent`` as a real float, or an error that names both numbers (see ``domains.py``)."""
     if base == 0.0 and exponent < 0.0:
-        raise ZeroDivisionError(f"pow: 0.0 ** {exponent!r} divides by zero (negative power of zero)")
+        raise pow_domain("zero", repr(base), repr(exponent))
     if base < 0.0 and not float(exponent).is_integer():
-        raise ValueError(f"pow: {base!r} ** {exponent!r} has no real value (negative base, non-integer exponent)")
+        raise pow_domain("root", repr(base), repr(exponent))
     try:
         return base**exponent
     except OverflowError:
-        raise OverflowError(f"pow: {base!r} ** {exponent!r} is too large for a float") from None
+        raise pow_domain("overflow", repr(base), repr(exponent)) from None

@@ -24,9 +24,10 @@ from chainrule.array_checks import (
     as_float_array,
     broadcasting,
     check_pow_domain,
+    div_by_zero_error,
+    exp_overflow_error,
+    log_domain_error,
     normalize_axes,
-    some_values,
-    where_false,
 )
 from chainrule.autodiff import _grad_mode, short_repr
 from chainrule.tensor import Tensor
@@ -218,7 +219,7 @@ def div(a: Tensor, b) -> Tensor:
     b = lift(a, b, "div")
     x, y = a._data, b._data
     if not y.all():
-        raise ZeroDivisionError(f"div: the divisor (shape {y.shape}) contains zeros at {where_false(y)}")
+        raise div_by_zero_error(x, y)
     out = broadcasting(np.divide, x, y, "div")
     return record(out, "/", (a, b), DIV, (x, y, out))
 
@@ -281,10 +282,7 @@ def exp(x: Tensor) -> Tensor:
     data = x._data
     limit = math.log(np.finfo(data.dtype).max)
     if data.size and data.max() > limit:
-        raise OverflowError(
-            f"exp: inputs above about {limit:.2f} overflow {data.dtype}; the largest input is {float(data.max())!r}. "
-            "Scale the input down, or use a numerically stable form such as log_softmax"
-        )
+        raise exp_overflow_error(data, limit)
     out = np.exp(data)
     return record(out, "exp", (x,), EXP, (out,))
 
@@ -296,7 +294,7 @@ def log(x: Tensor) -> Tensor:
     data = x._data
     positive = data > 0
     if not positive.all():
-        raise ValueError(f"log: input must be > 0, got {some_values(data[~positive])} at {where_false(positive)}")
+        raise log_domain_error(data, positive)
     return record(np.log(data), "log", (x,), LOG, (data,))
 
 
