@@ -65,8 +65,14 @@ def _kept_shape(shape: tuple, axes) -> tuple:
 
 
 # The gradient of a sum is copied back to every entry that was summed; a mean's is scaled by 1/count.
-SUM = Rule("shape kept", lambda g, shape, kept: xp.broadcast_to(g.reshape(kept), shape))
-MEAN = Rule("shape kept scale", lambda g, shape, kept, scale: xp.broadcast_to(g.reshape(kept) * scale, shape))
+def _with_kept_axes(g, kept: tuple):
+    # The reduced axes put back as 1s, so g lines up with the input; a single number (a full reduction,
+    # the usual loss) lines up with anything as it is.
+    return g if g.ndim == 0 else g.reshape(kept)
+
+
+SUM = Rule("shape kept", lambda g, shape, kept: xp.broadcast_to(_with_kept_axes(g, kept), shape))
+MEAN = Rule("shape kept scale", lambda g, shape, kept, scale: xp.broadcast_to(_with_kept_axes(g, kept) * scale, shape))
 
 
 def reduce_sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
