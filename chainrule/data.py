@@ -87,7 +87,8 @@ def names() -> list[str]:
     Read from the copy inside the package with ``importlib.resources``, so it works offline and from a
     wheel. Each call returns a new list.
     """
-    text = resources.files("chainrule").joinpath("data_files", NAMES_FILE).read_text(encoding="utf-8")
+    # one name a step: Traversable.joinpath takes several names only from Python 3.11 on
+    text = (resources.files("chainrule") / "data_files" / NAMES_FILE).read_text(encoding="utf-8")
     return text.splitlines()
 
 

@@ -29,7 +29,7 @@ def dataset() -> NamesDataset:
 
 def test_the_shipped_file_is_the_lectures_copy():
     assert hashlib.sha256(SHIPPED.read_bytes()).hexdigest() == SHA256
-    via_resources = resources.files("chainrule").joinpath("data_files", "names.txt").read_bytes()
+    via_resources = (resources.files("chainrule") / "data_files" / "names.txt").read_bytes()
     assert hashlib.sha256(via_resources).hexdigest() == SHA256
     notice = (ROOT / "chainrule" / "data_files" / "README.md").read_text(encoding="utf-8")
     assert "MIT License" in notice and "Copyright (c) 2022 Andrej Karpathy" in notice
