@@ -1,11 +1,18 @@
-"""Datasets for the demos: micrograd's two moons and scikit-learn's handwritten digits.
+"""Datasets for the demos: micrograd's two moons, scikit-learn's handwritten digits, the makemore names.
 
-Both come from scikit-learn (the digits ship inside it: 1,797 real 8x8 scans, nothing to download).
+The moons and digits come from scikit-learn (the digits ship inside it: 1,797 real 8x8 scans, nothing to
+download). The 32,033 names of the makemore lectures ship inside chainrule (``data_files/names.txt``, MIT
+License, Copyright (c) 2022 Andrej Karpathy; see ``data_files/README.md``): ``names()`` reads them,
+``names_dataset()`` builds the lecture's training, validation and test sets, and ``batches()`` and
+``random_batch()`` draw mini-batches from arrays.
 """
 
 from __future__ import annotations
 
 import math
+import random
+from collections.abc import Iterator, Sequence
+from importlib import resources
 from numbers import Integral, Real
 from typing import NamedTuple
 
@@ -67,3 +74,175 @@ def digits(seed: int = 0, test_size: float = 0.2) -> Split:
         # scikit-learn's reason (a fraction outside (0, 1), or too few images left for all ten digits in a part)
         raise ValueError(f"digits: cannot split off test_size={test_size!r}: {error}") from None
     return Split(*parts)
+
+
+# --- the makemore names --------------------------------------------------------------------------------
+
+NAMES_FILE = "names.txt"
+
+
+def names() -> list[str]:
+    """The makemore lectures' 32,033 names (lowercase a-z), in the file's order.
+
+    Read from the copy inside the package with ``importlib.resources``, so it works offline and from a
+    wheel. Each call returns a new list.
+    """
+    # one name a step: Traversable.joinpath takes several names only from Python 3.11 on
+    text = (resources.files("chainrule") / "data_files" / NAMES_FILE).read_text(encoding="utf-8")
+    return text.splitlines()
+
+
+class XY(NamedTuple):
+    """One part of a dataset: inputs ``X`` and targets ``Y`` (int64 NumPy arrays, one example a row)."""
+
+    X: np.ndarray
+    Y: np.ndarray
+
+
+class NamesDataset(NamedTuple):
+    """The makemore lecture's dataset: contexts of ``block_size`` characters and the character that follows.
+
+    ``itos`` lists the vocabulary by index (``"."``, the start and end of a name, is 0; for the names the
+    letters a-z are 1..26) and ``stoi`` maps each character back to its index.
+    """
+
+    train: XY
+    val: XY
+    test: XY
+    stoi: dict
+    itos: list
+    block_size: int
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.itos)
+
+
+def _check_whole(value, where: str, name: str, minimum: int) -> int:
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{where}: {name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _examples(words: Sequence[str], stoi: dict, block_size: int) -> XY:
+    # The lecture's build_dataset: each word, then ".", predicted from the block_size characters before it,
+    # the context starting as block_size dots.
+    X, Y = [], []
+    for word in words:
+        context = [0] * block_size
+        for ch in word + ".":
+            ix = stoi[ch]
+            X.append(context)
+            Y.append(ix)
+            context = context[1:] + [ix]
+    return XY(np.array(X, dtype=np.int64).reshape(len(X), block_size), np.array(Y, dtype=np.int64))
+
+
+def names_dataset(block_size: int = 3, seed: int = 42, *, words: Sequence[str] | None = None) -> NamesDataset:
+    """The makemore lecture's split of the names into training, validation and test examples.
+
+    As the lecture builds it: the vocabulary is ``"."`` (index 0) and the words' characters, sorted (a-z,
+    1..26, for the names); the words are shuffled as ``random.seed(seed); random.shuffle(words)`` would
+    (on a copy, with a ``random.Random(seed)`` of its own: the global random state is left alone); the
+    first 80% make the training set, the next 10% the validation set, the rest the test set. Every word
+    gives one example per character and one for the ``"."`` that ends it, each from the ``block_size``
+    characters before it (dots before the word's start). With the defaults the three sets hold 182,625,
+    22,655 and 22,866 examples, the lecture's numbers.
+
+    ``words`` replaces the names with words of your own (none may contain ``"."``).
+    """
+    block_size = _check_whole(block_size, "names_dataset", "block_size", 1)
+    if not isinstance(seed, Integral) or isinstance(seed, bool):
+        raise ValueError(f"names_dataset: seed must be a whole number, got {seed!r}")
+    if words is None:
+        words = names()
+    else:
+        words = None if isinstance(words, str) else list(words)
+        if words is None or not all(isinstance(w, str) for w in words):
+            raise ValueError("names_dataset: words must be a list of strings")
+        if not words:
+            raise ValueError("names_dataset: words is empty")
+        dotted = next((w for w in words if "." in w), None)
+        if dotted is not None:
+            raise ValueError(
+                f"names_dataset: '.' marks the start and end of a word, so no word may hold it: {dotted!r}"
+            )
+    itos = ["."] + sorted(set("".join(words)))
+    stoi = {ch: i for i, ch in enumerate(itos)}
+    random.Random(int(seed)).shuffle(words)
+    n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
+    return NamesDataset(
+        train=_examples(words[:n1], stoi, block_size),
+        val=_examples(words[n1:n2], stoi, block_size),
+        test=_examples(words[n2:], stoi, block_size),
+        stoi=stoi,
+        itos=itos,
+        block_size=block_size,
+    )
+
+
+# --- mini-batches --------------------------------------------------------------------------------------
+
+
+def _generator(seed, where: str, name: str = "seed") -> np.random.Generator:
+    """A NumPy Generator from None (fresh entropy), a whole-number seed >= 0, or a Generator (used as is)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (not isinstance(seed, Integral) or isinstance(seed, bool) or seed < 0):
+        raise ValueError(f"{where}: {name} must be None, a whole number >= 0 or a numpy Generator, got {seed!r}")
+    return np.random.default_rng(None if seed is None else int(seed))
+
+
+def batches(
+    *arrays,
+    batch_size: int,
+    shuffle: bool = True,
+    seed: int | np.random.Generator | None = None,
+    drop_last: bool = False,
+) -> Iterator[tuple[np.ndarray, ...]]:
+    """One epoch of mini-batches: tuples holding the same rows of each array (rows along the first axis).
+
+    ``shuffle`` draws one permutation of the rows for all the arrays, from ``np.random.default_rng(seed)``
+    (a seed gives the same batches every time; a ``numpy.random.Generator`` is used as is, so an epoch
+    loop passing one generator gets a new order each epoch); ``shuffle=False`` keeps the rows in order.
+    Every row appears in exactly one batch. The last batch holds what is left over (fewer than
+    ``batch_size`` rows) unless ``drop_last`` drops it; so with ``drop_last`` and fewer rows than
+    ``batch_size`` there are no batches at all.
+
+    The arguments are checked when ``batches`` is called, not at the first batch: no arrays, arrays of
+    different lengths, arrays with no rows (an empty dataset is an error, not an epoch of nothing), and a
+    ``batch_size`` that is not a whole number >= 1 raise ``ValueError``.
+    """
+    batch_size = _check_whole(batch_size, "batches", "batch_size", 1)
+    if not arrays:
+        raise ValueError("batches: give at least one array")
+    arrays = tuple(np.asarray(a) for a in arrays)
+    for i, a in enumerate(arrays):
+        if a.ndim == 0:
+            raise ValueError(f"batches: array {i} is a single number, not rows of examples")
+    lengths = [len(a) for a in arrays]
+    if len(set(lengths)) > 1:
+        raise ValueError(f"batches: the arrays must have the same number of rows, got {lengths}")
+    n = lengths[0]
+    if n == 0:
+        raise ValueError("batches: the arrays have no rows (an empty dataset)")
+    order = _generator(seed, "batches").permutation(n) if shuffle else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+
+    def epoch():
+        for start in range(0, stop, batch_size):
+            rows = order[start : start + batch_size]
+            yield tuple(a[rows] for a in arrays)
+
+    return epoch()
+
+
+def random_batch(n: int, batch_size: int, rng: int | np.random.Generator | None = None) -> np.ndarray:
+    """The lecture's mini-batch: ``batch_size`` row indices drawn uniformly from ``0..n-1``, with repeats.
+
+    The NumPy form of ``torch.randint(0, n, (batch_size,), generator=g)``: ``X[ix], Y[ix]`` is the batch.
+    ``rng`` is a ``numpy.random.Generator`` (pass the same one every step) or a seed.
+    """
+    n = _check_whole(n, "random_batch", "n", 1)
+    batch_size = _check_whole(batch_size, "random_batch", "batch_size", 1)
+    return _generator(rng, "random_batch", "rng").integers(0, n, size=batch_size, dtype=np.int64)
