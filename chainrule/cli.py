@@ -295,8 +295,12 @@ def _run_graph(args) -> None:
     _check_suffix("--html", args.html, (".html", ".htm"), "the backward-walk page is HTML")
     _check_suffix("--svg", args.svg, (".svg",), "the drawing is SVG")
     if args.screenshot is not None:
-        _check_screenshot_tools()  # before writing anything: a run should not end in a missing browser
-    root = _graph_root(args.model, args.seed)
+        from chainrule.viz.browser import require_screenshot_tools
+
+        require_screenshot_tools(f"{PROG} graph: --screenshot")  # before writing anything
+    from chainrule.examples import backward_walk_example
+
+    root = backward_walk_example(args.model, args.seed)
     if args.svg is not None:
         from chainrule.viz.graph import save_graph
 
@@ -319,41 +323,6 @@ def _check_suffix(option: str, path: Path | None, suffixes: tuple[str, ...], wha
     if path is not None and path.suffix.lower() not in suffixes:
         endings = " or ".join(suffixes)
         raise UsageError(f"{PROG} graph: {option} {path}: {what}, so the file name must end in {endings}")
-
-
-def _check_screenshot_tools() -> None:
-    """ImportError or FileNotFoundError, each saying once what to install, when --screenshot cannot work."""
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        raise ImportError(
-            f"{PROG} graph: --screenshot drives headless Chromium through selenium, which is not installed: "
-            "pip install selenium (chainrule[test] includes it)"
-        ) from None
-    from chainrule.viz.html import find_chromium
-
-    find_chromium()
-
-
-def _graph_root(model: str, seed: int):
-    from chainrule.examples import lecture_neuron
-
-    if model == "neuron":
-        return lecture_neuron()
-    import random
-
-    from chainrule.losses import hinge
-    from chainrule.nn import MLP
-
-    # The demo's network (two hidden ReLU layers, a linear output, hinge loss), two neurons wide so that
-    # the page shows every box readably. Its parameters come labelled by place (L1.n2.w1), and the
-    # inputs show as x1, x2.
-    net = MLP(2, [2, 2, 1], activation="relu", output_activation="linear", rng=random.Random(seed))
-    x = [0.5, -0.25]
-    loss = hinge(net(x), 1.0)
-    loss.label = "loss"
-    loss.backward()
-    return loss
 
 
 COMMANDS = {

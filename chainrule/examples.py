@@ -29,3 +29,24 @@ def lecture_neuron() -> Value:
     o.label = "o"
     o.backward()
     return o
+
+
+def moons_point_loss(seed: int = 1337) -> Value:
+    """The demo's network (two hidden ReLU layers, a linear output, hinge loss) on one moons point, two
+    neurons wide so that a page shows every box readably, with ``loss.backward()`` done. Its parameters
+    come labelled by place (``L1.n2.w1``), and the inputs show as ``x1``, ``x2``."""
+    import random
+
+    from chainrule.losses import hinge
+    from chainrule.nn import MLP
+
+    net = MLP(2, [2, 2, 1], activation="relu", output_activation="linear", rng=random.Random(seed))
+    loss = hinge(net([0.5, -0.25]), 1.0)
+    loss.label = "loss"
+    loss.backward()
+    return loss
+
+
+def backward_walk_example(model: str, seed: int = 1337) -> Value:
+    """The graph ``chainrule graph --model MODEL`` draws: ``"neuron"`` (the lecture's) or ``"demo"``."""
+    return lecture_neuron() if model == "neuron" else moons_point_loss(seed)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import random
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from chainrule.autodiff import zero_grad
 from chainrule.losses import accuracy_from_scores, hinge, l2_penalty
 from chainrule.nn import MLP
+from chainrule.progress import progress_bar
 
 if TYPE_CHECKING:  # NumPy is imported by the runs that need it, not by `chainrule lecture`
     import numpy as np
@@ -72,34 +72,6 @@ def _check_settings(where: str, lr: float, **counts: int) -> None:
     for name, n in counts.items():
         if not isinstance(n, Integral) or isinstance(n, bool) or not 1 <= n <= MAX_STEPS:
             raise ValueError(f"{where}: {name} must be a whole number from 1 to {MAX_STEPS}, got {n!r}")
-
-
-# Where stderr is a file or a pipe (a log, CI), the bar is redrawn at most this often (seconds).
-PIPED_PROGRESS_INTERVAL = 60.0
-
-
-def _progress(iterable, desc: str, enabled: bool):
-    """A tqdm bar over ``iterable``; off when not ``enabled``.
-
-    On a terminal (or in Jupyter) it redraws as tqdm does. Written to a file or a pipe, each redraw
-    would be one more carriage-return update in it (one per step, hundreds per run), so there it
-    shows the start, at most one update a minute, and the final numbers.
-    Callers update the shown loss with ``set_postfix(..., refresh=False)``: a refreshing postfix
-    would redraw on every step, whatever the interval.
-    """
-    from tqdm.auto import tqdm
-
-    options = {}
-    if enabled and not tqdm.__module__.startswith("tqdm.notebook") and not _is_terminal(sys.stderr):
-        options["mininterval"] = PIPED_PROGRESS_INTERVAL
-    return tqdm(iterable, desc=desc, disable=not enabled, leave=True, dynamic_ncols=True, **options)
-
-
-def _is_terminal(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):  # no isatty, or a closed stream
-        return False
 
 
 @dataclass
@@ -231,7 +203,7 @@ def moons_demo(
         return _moons_scores(model, points)
 
     history = {"loss": [], "accuracy": []}
-    bar = _progress(range(steps), name, progress)
+    bar = progress_bar(range(steps), name, progress)
     for k in bar:
         loss, scores = demo_step(model, inputs, labels, k, steps, lr)
         _check_loss(loss, "moons_demo", f"at step {k}", lr)
@@ -300,7 +272,7 @@ def train_digits(
     def predict(X):
         return logits(X).argmax(axis=1)
 
-    bar = _progress(range(epochs), "train digits", progress)
+    bar = progress_bar(range(epochs), "train digits", progress)
     for epoch in bar:
         order = order_rng.permutation(n)
         epoch_loss = 0.0

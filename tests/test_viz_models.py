@@ -319,11 +319,10 @@ def test_backward_page_boxes_are_stacked():
 def test_the_pages_pictures_fit_a_1200_pixel_window_with_readable_text():
     """The README's screenshot (the lecture's neuron) and `chainrule graph --model demo`: at the page's
     1200-pixel width (1160 for the picture) the box text must be at least 12 and 9 pixels high."""
-    from chainrule.cli import _graph_root
-    from chainrule.examples import lecture_neuron
+    from chainrule.examples import backward_walk_example, lecture_neuron
     from chainrule.viz.graph import render_svg
 
-    for root, smallest in [(lecture_neuron(), 12.0), (_graph_root("demo", 1337), 9.0)]:
+    for root, smallest in [(lecture_neuron(), 12.0), (backward_walk_example("demo", 1337), 9.0)]:
         order = topological_order(root)
         svg = render_svg(order, grad_texts=[format(0, ".4f")] * len(order))
         width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))

@@ -35,6 +35,19 @@ CHROMIUM_ARGS = (
 )
 
 
+def require_screenshot_tools(where: str) -> None:
+    """Raise ImportError or FileNotFoundError, each saying once what to install, where a screenshot
+    cannot be taken: selenium drives headless Chromium, and Chromium must be found."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            f"{where} drives headless Chromium through selenium, which is not installed: "
+            "pip install selenium (chainrule[test] includes it)"
+        ) from None
+    find_chromium()
+
+
 def find_chromium() -> tuple[str, str]:
     """Paths of Chromium and its ChromeDriver: ``$CHAINRULE_CHROMIUM`` / ``$CHAINRULE_CHROMEDRIVER``,
     else Debian's ``/usr/bin/chromium`` and ``/usr/bin/chromedriver``, else whatever is on PATH.
