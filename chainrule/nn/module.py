@@ -16,6 +16,10 @@ keeps ``self.w``). A parameter is a leaf that can learn: a ``Value`` you made, o
 ``requires_grad=True``. Each one is listed once, under the first name it was found by, however many
 places share it. No ``super().__init__()`` is needed: the notes' classes don't call it either.
 
+State that is saved but never trained (batch norm's running mean and variance) is a buffer:
+``self.register_buffer("running_mean", np.zeros(n))`` makes ``self.running_mean`` a Tensor without
+``requires_grad`` that ``state_dict()`` and ``load_state_dict()`` include, named and ordered as in PyTorch.
+
 Standard library only: NumPy is imported the first time you ask for a ``state_dict``.
 """
 
