@@ -22,6 +22,8 @@ What converts, in each direction:
   ``Linear`` alone <-> a ``torch.nn.Linear`` alone. The weight layouts differ: chainrule's ``Linear``
   computes ``x @ weight + bias`` with ``weight`` of shape ``(nin, nout)`` (column ``j`` is neuron ``j``),
   torch's computes ``x @ weight.T + bias`` with ``weight`` of shape ``(nout, nin)``; the bridge transposes.
+* ``Embedding``, ``BatchNorm1d`` (with its running statistics) and ``Flatten`` <-> torch's of the same names
+  (``chainrule/interop_layers.py``); ``Dropout`` is refused both ways, as its masks would differ.
 * the notes' scalar ``MLP``, ``Layer`` and ``Neuron`` -> ``torch.nn.Sequential(Linear, activation, ...)``
   (one way: a torch network comes back as the Tensor engine's ``Sequential``).
 
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from chainrule import interop_layers
 from chainrule.nn.mlp import MLP, Layer, Neuron
 
 if TYPE_CHECKING:  # for the annotations only: importing chainrule.interop needs neither torch nor NumPy
@@ -54,16 +57,16 @@ if TYPE_CHECKING:  # for the annotations only: importing chainrule.interop needs
 __all__ = ["to_torch", "from_torch"]
 
 _TO_TORCH_SUPPORTED = (
-    "a Sequential or Linear of the Tensor engine, made of Linear, ReLU, Tanh, Sigmoid, Identity and Sequential "
-    "(chainrule.nn), or the scalar engine's MLP, Layer or Neuron"
+    "a Sequential or Linear of the Tensor engine, made of Linear, ReLU, Tanh, Sigmoid, Identity, Embedding, "
+    "BatchNorm1d, Flatten and Sequential (chainrule.nn), or the scalar engine's MLP, Layer or Neuron"
 )
 _FROM_TORCH_SUPPORTED = (
-    "torch.nn.Sequential and torch.nn.Linear, with torch.nn.ReLU, Tanh, Sigmoid and Identity between them"
+    "torch.nn.Sequential and torch.nn.Linear, with torch.nn.ReLU, Tanh, Sigmoid, Identity, Embedding, "
+    "BatchNorm1d and Flatten between them"
 )
 # Modules people often have in a torch network, with what to do about them.
 _FROM_TORCH_HINTS = {
-    "Dropout": "chainrule has no dropout; for inference it does nothing, so replace it with torch.nn.Identity()",
-    "Flatten": "chainrule's Linear takes (batch, features) directly; flatten the inputs before the model",
+    "Dropout": interop_layers.DROPOUT_HINT.replace("Identity()", "torch.nn.Identity()"),
 }
 
 
@@ -159,6 +162,8 @@ def _tensor_to_torch(torch, layers, module, dtype, memo: dict, where: str):
     elif kind in (layers.ReLU, layers.Tanh, layers.Sigmoid, layers.Identity):
         # chainrule's activations have torch's names
         converted = getattr(torch.nn, kind.__name__)()
+    elif (converted := interop_layers.layer_to_torch(torch, module, dtype, memo)) is not None:
+        pass  # Embedding, BatchNorm1d, Flatten
     else:
         if kind in (MLP, Layer, Neuron):  # only reached inside a Sequential: the top level takes them
             hint = " (a scalar-engine model converts on its own, not inside a Tensor-engine Sequential)"
@@ -177,6 +182,7 @@ def _tensor_to_torch(torch, layers, module, dtype, memo: dict, where: str):
                     Neuron,
                 ),
             )
+        hint = f" ({interop_layers.DROPOUT_HINT})" if kind.__name__ == "Dropout" else hint
         raise TypeError(
             f"to_torch: cannot convert {_chainrule_name(module)}{where}; supported: {_TO_TORCH_SUPPORTED}{hint}"
         )
@@ -350,6 +356,8 @@ def _from_torch(torch, layers, module, dtype, memo: dict, where: str):
         )
     elif kind in (torch.nn.ReLU, torch.nn.Tanh, torch.nn.Sigmoid, torch.nn.Identity):
         converted = getattr(layers, kind.__name__)()  # torch's activations have chainrule's names
+    elif (converted := interop_layers.layer_from_torch(torch, module, dtype, memo)) is not None:
+        pass  # Embedding, BatchNorm1d, Flatten
     else:
         hint = _FROM_TORCH_HINTS.get(kind.__name__)
         supported = (torch.nn.Linear, torch.nn.Sequential, torch.nn.ReLU, torch.nn.Tanh, torch.nn.Sigmoid)

@@ -262,3 +262,10 @@ class AdamW(Adam):
         weight_decay: float = 1e-2,
     ):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+
+# The learning-rate schedules live in chainrule/schedules.py; they are importable from here too, as
+# torch.optim.lr_scheduler's are from torch.optim.
+from chainrule.schedules import CosineAnnealingLR, LRScheduler, StepLR  # noqa: E402
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "LRScheduler", "StepLR", "CosineAnnealingLR"]

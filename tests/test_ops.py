@@ -89,7 +89,7 @@ OPERATORS = {
 # public names that are not operations: the graph's bookkeeping, conversions, and a metric
 NOT_OPERATIONS = {
     "backward", "zero_grad", "item", "numpy", "detach", "data", "grad", "requires_grad", "label", "shape", "ndim",
-    "size", "dtype", "unbroadcast", "as_float_array", "no_grad", "accuracy_from_scores",
+    "size", "dtype", "unbroadcast", "as_float_array", "no_grad", "accuracy_from_scores", "accuracy",
 }  # fmt: skip
 
 

@@ -25,7 +25,16 @@ from chainrule.losses.scalar import _is_array, _is_number, _items, _shown
 
 REDUCTIONS = ("mean", "sum")
 
-__all__ = ["mse", "hinge", "binary_cross_entropy", "cross_entropy", "l2_penalty", "accuracy_from_scores", "REDUCTIONS"]
+__all__ = [
+    "mse",
+    "hinge",
+    "binary_cross_entropy",
+    "cross_entropy",
+    "l2_penalty",
+    "accuracy_from_scores",
+    "accuracy",
+    "REDUCTIONS",
+]
 
 
 def _tensor_losses():
@@ -146,6 +155,35 @@ def accuracy_from_scores(scores, targets) -> float:
         return math.nan
     hits = [(y > 0) == (p > 0) for y, p in zip(labels, preds)]
     return sum(hits) / len(hits)
+
+
+def accuracy(logits, targets) -> float:
+    """Fraction of examples whose largest logit is at the target class: multi-class accuracy.
+
+    ``logits`` is ``(N, C)`` (a Tensor or an array; ``(C,)`` for one example) and ``targets`` ``N`` class
+    indices (an int array, a list, or a Tensor holding whole numbers). A tie goes to the first largest
+    logit, as ``argmax`` does. For ±1 labels and one score each, use ``accuracy_from_scores``.
+    """
+    import numpy as np
+
+    where = "accuracy"
+    scores = np.asarray(logits.data if is_tensor(logits) else logits, dtype=float)
+    labels = np.asarray(targets.data if is_tensor(targets) else targets)
+    if scores.ndim == 1:
+        scores, labels = scores[None, :], labels.reshape(-1)
+    if scores.ndim != 2 or scores.shape[1] == 0:
+        raise ValueError(f"{where}: logits must have shape (N, C) with C >= 1, got {scores.shape}")
+    if labels.dtype.kind == "f" and np.all(np.isfinite(labels) & (labels == np.round(labels))):
+        labels = labels.astype(np.int64)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{where}: targets must be integer class indices, got dtype {labels.dtype}")
+    if labels.shape != scores.shape[:1]:
+        raise ValueError(
+            f"{where}: logits have shape {scores.shape}, so targets need shape ({scores.shape[0]},), got {labels.shape}"
+        )
+    if labels.size == 0:
+        raise ValueError(f"{where}: got no examples, and the accuracy of none is undefined")
+    return float(np.mean(scores.argmax(axis=1) == labels))
 
 
 def _numbers(x, what: str) -> list[float]:

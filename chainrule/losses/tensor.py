@@ -108,12 +108,15 @@ def cross_entropy(logits, targets, reduction: str):
     if isinstance(targets, Iterator):
         targets = list(targets)  # NumPy would make one object out of a generator, not an array of its items
     t = np.asarray(targets.data if is_tensor(targets) else targets)
+    if is_tensor(targets) and t.dtype.kind == "f":
+        # A Tensor holds floats: whole numbers among them are class indices, as PyTorch's int64 targets are.
+        if targets.requires_grad:
+            raise ValueError(f"{where}: targets are class indices, constants; pass them without requires_grad")
+        whole = np.isfinite(t) & (t == np.round(t))
+        if whole.all():
+            t = t.astype(np.int64)
     if t.dtype.kind not in "iu":
-        held = (
-            " (a Tensor holds floats: pass the indices as integers, e.g. t.data.astype(int))"
-            if is_tensor(targets)
-            else ""
-        )
+        held = " (a Tensor of targets must hold whole numbers)" if is_tensor(targets) else ""
         raise TypeError(
             f"{where}: targets must be integer class indices, got dtype {t.dtype}{held}; "
             "convert them, e.g. np.asarray(targets, dtype=int)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -85,6 +85,21 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return record(out, "linear", (x, weight, bias), LINEAR, (a, w))
 
 
+GAINS = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0)}
+
+
+def kaiming_std(fan_in: int, gain, where: str) -> float:
+    """``gain / sqrt(fan_in)``, the standard deviation that keeps activations' scale through a layer;
+    ``gain`` a positive number or a nonlinearity's name (see ``GAINS``, torch's ``calculate_gain``)."""
+    if isinstance(gain, str):
+        if gain not in GAINS:
+            raise ValueError(f"{where}: gain must be a positive number or one of {', '.join(GAINS)}, got {gain!r}")
+        gain = GAINS[gain]
+    if isinstance(gain, bool) or not isinstance(gain, Real) or not (0 < gain < math.inf):
+        raise ValueError(f"{where}: gain must be a positive number or one of {', '.join(GAINS)}, got {gain!r}")
+    return float(gain) / math.sqrt(fan_in)
+
+
 # d/dx = g @ weight.T, d/dweight = x.T @ g (matmul's rule); d/dbias = g, which Tensor._accumulate sums
 # over the rows
 LINEAR = Rule("a b", *MATMUL.vjps, lambda g, a, b: g)
@@ -93,23 +108,37 @@ LINEAR = Rule("a b", *MATMUL.vjps, lambda g, a, b: g)
 class Linear(Module):
     """``x @ weight + bias``, with ``weight`` of shape ``(nin, nout)`` and ``bias`` of shape ``(nout,)``.
 
-    Both start uniform in ``(-1/sqrt(nin), 1/sqrt(nin))``, as in PyTorch. ``rng`` makes them
+    Both start uniform in ``(-1/sqrt(nin), 1/sqrt(nin))``, as in PyTorch. ``init="kaiming"`` draws the
+    weight from N(0, (gain / sqrt(nin))**2) instead (Kaiming He's scaling, as the makemore lecture does
+    by hand, and ``torch.nn.init.kaiming_normal_`` with ``mode="fan_in"``) and starts the bias at 0;
+    ``gain`` is a number or a nonlinearity's name (``"tanh"`` gives 5/3, ``"relu"`` sqrt(2), as
+    ``torch.nn.init.calculate_gain``). ``rng`` makes them
     reproducible: an int seed, a ``numpy.random.Generator``, or None for NumPy's global generator
     (seeded by ``np.random.seed``). ``dtype`` is the parameters' float type (float64 by default).
     Inputs are ``(nin,)`` or ``(batch, nin)`` (any leading dimensions work).
     """
 
-    def __init__(self, nin: int, nout: int, bias: bool = True, rng=None, dtype=np.float64):
+    def __init__(
+        self, nin: int, nout: int, bias: bool = True, rng=None, dtype=np.float64, *, init: str = "uniform", gain=1.0
+    ):
         self.nin = check_size(nin, "nin (number of inputs)", "Linear")
         self.nout = check_size(nout, "nout (number of outputs)", "Linear")
         dtype = _parameter_dtype(dtype, "Linear")
+        if init not in ("uniform", "kaiming"):
+            raise ValueError(f"Linear: init must be 'uniform' or 'kaiming', got {init!r}")
+        std = kaiming_std(self.nin, gain, "Linear") if init == "kaiming" else None
         gen = _generator(rng, "Linear")
         bound = 1.0 / math.sqrt(self.nin)
-        self.weight = Tensor(gen.uniform(-bound, bound, size=(self.nin, self.nout)), requires_grad=True, dtype=dtype)
+        if std is None:
+            weight = gen.uniform(-bound, bound, size=(self.nin, self.nout))
+        else:
+            weight = gen.standard_normal(size=(self.nin, self.nout)) * std
+        self.weight = Tensor(weight, requires_grad=True, dtype=dtype)
         self.weight.label = "weight"
         self.bias = None
         if bias:
-            self.bias = Tensor(gen.uniform(-bound, bound, size=(self.nout,)), requires_grad=True, dtype=dtype)
+            numbers = gen.uniform(-bound, bound, size=(self.nout,)) if std is None else np.zeros(self.nout)
+            self.bias = Tensor(numbers, requires_grad=True, dtype=dtype)
             self.bias.label = "bias"
 
     def __call__(self, x) -> Tensor:
@@ -133,6 +162,34 @@ class Linear(Module):
 
     def __repr__(self) -> str:
         return f"Linear({self.nin}, {self.nout}{'' if self.bias is not None else ', bias=False'})"
+
+
+class Flatten(Module):
+    """Join dimensions ``start_dim`` to ``end_dim`` (inclusive) into one, as ``torch.nn.Flatten``:
+    ``(N, 3, 10)`` becomes ``(N, 30)`` with the defaults (every dimension after the batch one)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        for name, value in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if not isinstance(value, Integral) or isinstance(value, bool):
+                raise TypeError(f"Flatten: {name} must be an integer, got {value!r}")
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+
+    def __call__(self, x) -> Tensor:
+        x = _as_tensor(x, self)
+        ndim = max(x.ndim, 1)  # a 0-d input flattens like a 1-element vector, as in PyTorch
+        start, end = self.start_dim, self.end_dim
+        if not (-ndim <= start < ndim and -ndim <= end < ndim):
+            raise IndexError(f"{self!r}: dimensions out of range for an input of shape {x.shape}")
+        start, end = start % ndim, end % ndim
+        if start > end:
+            raise ValueError(f"{self!r}: start_dim comes after end_dim for an input of shape {x.shape}")
+        shape = x.shape or (1,)
+        return x.reshape(*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
+
+    forward = __call__  # the PyTorch name for the same computation
+
+    def __repr__(self) -> str:
+        return f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim})"
 
 
 class ReLU(Module):

@@ -16,6 +16,10 @@ keeps ``self.w``). A parameter is a leaf that can learn: a ``Value`` you made, o
 ``requires_grad=True``. Each one is listed once, under the first name it was found by, however many
 places share it. No ``super().__init__()`` is needed: the notes' classes don't call it either.
 
+State that is saved but never trained (batch norm's running mean and variance) is a buffer:
+``self.register_buffer("running_mean", np.zeros(n))`` makes ``self.running_mean`` a Tensor without
+``requires_grad`` that ``state_dict()`` and ``load_state_dict()`` include, named and ordered as in PyTorch.
+
 Standard library only: NumPy is imported the first time you ask for a ``state_dict``.
 """
 
@@ -101,7 +105,7 @@ class Module:
     # -- what a module is made of ----------------------------------------------------------------------
     def _named_members(self) -> Iterator[tuple[str, Any]]:
         """This module's own attributes that may hold parameters or sub-modules, in assignment order."""
-        return iter(vars(self).items())
+        return ((name, item) for name, item in vars(self).items() if name != "_buffers")
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The sub-modules directly inside this one (also those in lists), with their names."""
@@ -146,6 +150,54 @@ class Module:
             return []  # nothing that could hold a parameter (ReLU, Tanh, ...): asked every step, so no walk
         return [p for _, p in self.named_parameters()]
 
+    # -- buffers: state that is saved but not trained (batch norm's running statistics) ------------------
+    def register_buffer(self, name: str, value) -> None:
+        """Keep ``value`` (an array) as this module's buffer ``name``: a Tensor that is no parameter (no
+        optimizer sees it, no gradient reaches it) but is part of ``state_dict()``, as in PyTorch.
+
+        ``module.name`` reads it (a Tensor without ``requires_grad``); assigning ``module.name = array``
+        replaces its numbers."""
+        from chainrule.tensor import Tensor
+
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"register_buffer: name must be an identifier, got {name!r}")
+        buffers = self.__dict__.setdefault("_buffers", {})
+        if name in vars(self) and name != "_buffers":
+            raise ValueError(f"register_buffer: {type(self).__name__} already has an attribute {name!r}")
+        buffers[name] = value if is_tensor(value) else Tensor(value)
+
+    def __getattr__(self, name: str):  # only reached when ordinary lookup fails
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:
+            return buffers[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value) -> None:
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:
+            current = buffers[name]
+            current.data = value.data if is_tensor(value) else value
+        else:
+            object.__setattr__(self, name, value)
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Any]]:
+        """Every buffer (``register_buffer``) with its dotted name, module by module."""
+        for module_name, module in self.named_modules(prefix):
+            for name, buffer in module.__dict__.get("_buffers", {}).items():
+                yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def _named_state(self) -> Iterator[tuple[str, Any]]:
+        """Parameters and buffers in PyTorch's ``state_dict`` order: module by module, each module's own
+        parameters and then its buffers."""
+        seen = set()
+        for module_name, module in self.named_modules():
+            for name, item in _walk(module._named_members(), module_name):
+                if is_parameter(item) and id(item) not in seen:
+                    seen.add(id(item))
+                    yield name, item
+            for name, buffer in module.__dict__.get("_buffers", {}).items():
+                yield (f"{module_name}.{name}" if module_name else name), buffer
+
     def zero_grad(self) -> None:
         """Reset the gradients of all parameters (they accumulate across ``backward()`` calls)."""
         zero_grad(self.parameters())
@@ -168,13 +220,14 @@ class Module:
 
     # -- state -----------------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        """Every parameter's numbers, by name: a NumPy array each (a Value gives a 0-d array); copies."""
+        """Every parameter's and buffer's numbers, by name: a NumPy array each (a Value gives a 0-d array);
+        copies. Buffers (batch norm's running statistics) come after their module's parameters, as in PyTorch."""
         import numpy as np
 
-        return {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
+        return {name: np.array(p.data, copy=True) for name, p in self._named_state()}
 
     def load_state_dict(self, state: Mapping, strict: bool = True) -> LoadResult:
-        """Set every parameter from ``state`` (name to array, as ``state_dict()`` gives).
+        """Set every parameter and buffer from ``state`` (name to array, as ``state_dict()`` gives).
 
         All or nothing: every entry is checked first, and if any is missing, unexpected (``strict``) or
         of the wrong shape, one ValueError names every such key and the model is left unchanged.
@@ -186,7 +239,7 @@ class Module:
             raise TypeError(
                 f"{where}: expected a dict of name to array (model.state_dict()), got {type(state).__name__}"
             )
-        params = dict(self.named_parameters())
+        params = dict(self._named_state())
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
         problems = []

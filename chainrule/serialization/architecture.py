@@ -1,6 +1,7 @@
 """The architecture record: how to rebuild a model, written into the file as JSON by ``save``.
 
-``_architecture`` describes a model (the notes' ``MLP``, ``Linear``, activations, ``Sequential`` s of
+``_architecture`` describes a model (the notes' ``MLP``, ``Linear``, activations, ``Flatten``,
+``Embedding``, ``BatchNorm1d``, ``Dropout``, ``Sequential`` s of
 them; ``{"type": "custom", ...}`` for anything else), ``_check_rebuilds`` makes sure ``load`` could
 rebuild what was described, ``_build`` rebuilds it, and ``_parameter_count`` says how many numbers a
 record holds before anything is built. Records are matched against chainrule's own classes only:
@@ -59,6 +60,10 @@ def _describe(module, name: str, seen: dict) -> dict:
         }
     if kind.__name__ in _ACTIVATION_LAYERS and kind is getattr(layers, kind.__name__):
         return {"type": kind.__name__}
+    if kind is layers.Flatten:
+        return {"type": "Flatten", "start_dim": module.start_dim, "end_dim": module.end_dim}
+    if kind.__name__ in _MAKEMORE_LAYERS and kind is _makemore_class(kind.__name__):
+        return _describe_makemore_layer(module)
     if kind is layers.Sequential:
         seen[id(module)] = name
         entries = []
@@ -72,6 +77,60 @@ def _describe(module, name: str, seen: dict) -> dict:
                 entries.append(_describe(layer, path, seen))
         return {"type": "Sequential", "layers": entries}
     raise _NotBuiltIn(name, module)
+
+
+# The layers of the makemore lecture, each in its own module of chainrule.nn.
+_MAKEMORE_LAYERS = ("Embedding", "BatchNorm1d", "Dropout")
+
+
+def _makemore_class(name: str) -> type:
+    import chainrule.nn
+
+    return getattr(chainrule.nn, name)
+
+
+def _describe_makemore_layer(module) -> dict:
+    kind = type(module).__name__
+    if kind == "Embedding":
+        return {
+            "type": kind,
+            "num_embeddings": module.num_embeddings,
+            "embedding_dim": module.embedding_dim,
+            "dtype": module.weight.dtype.name,
+        }
+    if kind == "BatchNorm1d":
+        return {
+            "type": kind,
+            "num_features": module.num_features,
+            "eps": module.eps,
+            "momentum": module.momentum,
+            "affine": module.affine,
+            "dtype": module.running_mean.dtype.name,
+        }
+    # Dropout: its generator's state is not saved; the rebuilt layer draws from NumPy's global generator.
+    return {"type": kind, "p": module.p}
+
+
+def _build_makemore_layer(record: dict) -> Module:
+    kind = record["type"]
+    cls = _makemore_class(kind)
+    try:
+        if kind == "Dropout":
+            return cls(record.get("p"))
+        dtype = record.get("dtype")
+        if dtype not in DTYPES:
+            raise _BadRecord(f"{kind} dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        if kind == "Embedding":
+            return cls(_int(record, "num_embeddings"), _int(record, "embedding_dim"), rng=0, dtype=dtype)
+        return cls(
+            _int(record, "num_features"),
+            eps=record.get("eps"),
+            momentum=record.get("momentum"),
+            affine=record.get("affine"),
+            dtype=dtype,
+        )
+    except (TypeError, ValueError) as error:  # a value the layer itself refuses (a negative eps, say)
+        raise _BadRecord(str(error)) from None
 
 
 def _describe_mlp(model, name: str) -> dict:
@@ -165,6 +224,15 @@ def _build(record, name: str = "", built: dict | None = None) -> Module:
         from chainrule.nn import layers
 
         model = getattr(layers, kind)()
+    elif kind == "Flatten":
+        from chainrule.nn.layers import Flatten
+
+        start, end = record.get("start_dim"), record.get("end_dim")
+        if type(start) is not int or type(end) is not int:
+            raise _BadRecord(f"Flatten needs whole numbers 'start_dim' and 'end_dim', got {start!r} and {end!r}")
+        model = Flatten(start, end)
+    elif kind in _MAKEMORE_LAYERS:
+        model = _build_makemore_layer(record)
     elif kind == "Sequential":
         from chainrule.nn.layers import Sequential
 
@@ -208,6 +276,10 @@ def _parameter_count(record) -> int:
             0 if isinstance(entry, dict) and "same_as" in entry else _parameter_count(entry)
             for entry in record["layers"]
         )
-    if kind in _ACTIVATION_LAYERS:
+    if kind in (*_ACTIVATION_LAYERS, "Flatten", "Dropout"):
         return 0
+    if kind == "Embedding":
+        return _int(record, "num_embeddings") * _int(record, "embedding_dim")
+    if kind == "BatchNorm1d":  # weight and bias (if affine), running mean and variance, and the batch count
+        return (4 if record.get("affine") else 2) * _int(record, "num_features") + 1
     raise _BadRecord(f"unknown layer type {kind!r}")

@@ -1,0 +1,87 @@
+"""Embedding, BatchNorm1d and Flatten across the bridge to PyTorch (``to_torch``, ``from_torch``): the same
+outputs, gradients and running statistics on both sides; Dropout refused both ways."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from oracle import assert_close
+
+from chainrule import Tensor
+from chainrule.interop import from_torch, to_torch
+from chainrule.losses import cross_entropy
+from chainrule.nn import BatchNorm1d, Dropout, Embedding, Flatten, Linear, Sequential, Tanh
+
+RNG = np.random.default_rng(3)
+
+
+def lecture_model():
+    model = Sequential(
+        Embedding(27, 4, rng=0),
+        Flatten(),
+        Linear(12, 16, bias=False, rng=1),
+        BatchNorm1d(16, momentum=0.2),
+        Tanh(),
+        Linear(16, 27, rng=2),
+    )
+    model[3].weight.data = RNG.standard_normal(16)
+    model(RNG.integers(0, 27, (20, 3)))  # running statistics away from their start
+    return model
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_to_torch_gives_the_same_network(torch, training):
+    model = lecture_model().train(training)
+    net = to_torch(model)
+    assert [type(m).__name__ for m in net] == ["Embedding", "Flatten", "Linear", "BatchNorm1d", "Tanh", "Linear"]
+    assert net[3].training is training and net[3].momentum == 0.2
+    assert_close(net[3].running_var, model[3].running_var.data, 0.0)
+    assert net[3].num_batches_tracked.item() == 1
+    X, y = RNG.integers(0, 27, (32, 3)), RNG.integers(0, 27, 32)
+    loss = cross_entropy(model(X), y)
+    expected = torch.nn.functional.cross_entropy(net(torch.tensor(X)), torch.tensor(y))
+    assert_close(loss.data, expected, 1e-12)
+    loss.backward()
+    expected.backward()
+    for (name, p), (their_name, q) in zip(model.named_parameters(), net.named_parameters()):
+        assert name == their_name
+        assert_close(p.grad, q.grad.T if name.endswith("2.weight") or name == "5.weight" else q.grad, 1e-10, 1e-13)
+    assert_close(net[3].running_mean, model[3].running_mean.data, 1e-12, 1e-15)
+
+
+def test_from_torch_gives_the_same_network_and_a_round_trip_keeps_everything(torch):
+    net = torch.nn.Sequential(
+        torch.nn.Embedding(10, 3),
+        torch.nn.Flatten(),
+        torch.nn.Linear(6, 5),
+        torch.nn.BatchNorm1d(5, eps=1e-3, momentum=None),
+        torch.nn.Tanh(),
+    )
+    net(torch.randint(0, 10, (8, 2)))
+    net.eval()
+    model = from_torch(net)
+    assert repr(model[3]) == "BatchNorm1d(5, eps=0.001, momentum=None)" and not model[3].training
+    for name, array in net.state_dict().items():
+        assert_close(model.state_dict()[name], array.numpy().T if name == "2.weight" else array.numpy(), 0.0)
+    X = np.array([[1, 2], [9, 0], [3, 3]])
+    assert_close(model(X).data, net(torch.tensor(X)), 1e-12, 1e-15)
+    back = to_torch(model)
+    for name, array in net.state_dict().items():
+        assert torch.equal(back.state_dict()[name], array), name
+
+
+def test_dropout_is_refused_both_ways(torch):
+    with pytest.raises(TypeError, match=r"^to_torch: cannot convert Dropout\(p=0.5\).*different generators"):
+        to_torch(Sequential(Linear(2, 2, rng=0), Dropout(0.5)))
+    with pytest.raises(TypeError, match=r"^from_torch: cannot convert Dropout.*replace it with torch.nn.Identity"):
+        from_torch(torch.nn.Dropout(0.5))
+    with pytest.raises(TypeError, match=r"^from_torch: cannot convert an Embedding with padding_idx"):
+        from_torch(torch.nn.Embedding(4, 2, padding_idx=0))
+
+
+def test_float32_layers_stay_float32(torch):
+    net = to_torch(Sequential(Embedding(5, 2, rng=0, dtype=np.float32), BatchNorm1d(2, dtype=np.float32)))
+    assert net[0].weight.dtype == net[1].running_var.dtype == torch.float32
+    back = from_torch(net)
+    assert back[0].weight.dtype == back[1].running_mean.dtype == np.float32
+    assert isinstance(back[1].running_mean, Tensor)
