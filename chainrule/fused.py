@@ -46,22 +46,27 @@ class Inputs:
         Made once per layer call and shared by its neurons (a closure per neuron would cost every step)."""
         rule = self._rules.get(slope)
         if rule is None:
-            # neuron_parts (below) reads `data` and `positions` back from this closure, for drawings.
             n, positions, data = len(self.data), self.value_positions, self.data
 
             def rule(*children_and_out):
                 weights, out = children_and_out[:n], children_and_out[-1]
-                values = children_and_out[n:-2]
-                if positions is None:
-                    xs = values
-                else:  # numbers where the inputs were numbers, the Values where they were Values
-                    xs = list(data)
-                    for position, value in zip(positions, values):
-                        xs[position] = value
+                xs = _all_inputs(data, positions, children_and_out[n:-2])
                 return _neuron_locals(weights, xs, positions, slope(out))
 
+            # Kept on the rule for neuron_parts (drawings): every input's number, and where the Values go.
+            rule.input_numbers, rule.value_positions = data, positions
             self._rules[slope] = rule
         return rule
+
+
+def _all_inputs(numbers: list, value_positions: list | None, values: Sequence) -> Sequence:
+    """A neuron's inputs in order: the Values where the inputs were Values, the numbers elsewhere."""
+    if value_positions is None:
+        return values  # every input is a Value
+    inputs = list(numbers)
+    for position, value in zip(value_positions, values):
+        inputs[position] = value
+    return inputs
 
 
 def _neuron_locals(w, x, value_positions, slope) -> tuple:
@@ -121,29 +126,20 @@ def neuron_parts(node: Value) -> tuple[list, list, Value, str] | None:
     behind (a copied or unpickled graph), where the numbers among its inputs cannot be told any more.
 
     For drawings: ``_prev`` holds only the inputs that are Values. The rule a layer call shares among
-    its neurons (``Inputs.rule``) still knows every input's number and where the Values go; it is read
-    from the closure here, so that the hot path keeps nothing more for the sake of a picture.
+    its neurons (``Inputs.rule``) keeps every input's number and where the Values go, so that the hot
+    path keeps nothing more for the sake of a picture.
     """
     activation = _NEURON_ACTIVATIONS.get(getattr(node, "_op", None))
     rule = getattr(node, "_rule", None)
-    code = getattr(rule, "__code__", None)
-    if activation is None or code is None or rule.__closure__ is None:
+    numbers = getattr(rule, "input_numbers", None)
+    if activation is None or numbers is None:
         return None
-    cells = dict(zip(code.co_freevars, rule.__closure__))
-    if "data" not in cells or "positions" not in cells:
-        return None
-    data, positions = cells["data"].cell_contents, cells["positions"].cell_contents
-    n, prev = len(data), node._prev
+    positions = rule.value_positions
+    n, prev = len(numbers), node._prev
     values = prev[n:-1]
     if len(values) != (n if positions is None else len(positions)):
         return None
-    if positions is None:
-        inputs = list(values)
-    else:  # numbers where the inputs were numbers, the Values where they were Values
-        inputs = list(data)
-        for position, value in zip(positions, values):
-            inputs[position] = value
-    return list(prev[:n]), inputs, prev[-1], activation
+    return list(prev[:n]), list(_all_inputs(numbers, positions, values)), prev[-1], activation
 
 
 def sum_of_squares(values: Iterable[Value], weight: float = 1.0) -> Value:
