@@ -35,9 +35,9 @@ CHROMIUM_ARGS = (
 )
 
 
-def require_screenshot_tools(where: str) -> None:
-    """Raise ImportError or FileNotFoundError, each saying once what to install, where a screenshot
-    cannot be taken: selenium drives headless Chromium, and Chromium must be found."""
+def require_screenshot_tools(where: str) -> tuple[str, str]:
+    """The paths of Chromium and ChromeDriver (``find_chromium``), once selenium, which drives them, is
+    known to import; ImportError or FileNotFoundError, each saying once what to install, otherwise."""
     try:
         import selenium  # noqa: F401
     except ImportError:
@@ -45,7 +45,7 @@ def require_screenshot_tools(where: str) -> None:
             f"{where} drives headless Chromium through selenium, which is not installed: "
             "pip install selenium (chainrule[test] includes it)"
         ) from None
-    find_chromium()
+    return find_chromium()
 
 
 def find_chromium() -> tuple[str, str]:
@@ -81,13 +81,11 @@ def headless_chromium(width: int = 1200, height: int = 700, performance_log: boo
 
     Raises ImportError when selenium is missing and FileNotFoundError when Chromium or ChromeDriver is.
     """
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.options import Options
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        raise ImportError("selenium is not installed: pip install selenium (chainrule[test] includes it)") from None
-    chromium, chromedriver = find_chromium()
+    chromium, chromedriver = require_screenshot_tools("headless_chromium")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
     profile = tempfile.mkdtemp(prefix="chainrule-chromium-")
     options = Options()
     options.binary_location = chromium
