@@ -343,3 +343,15 @@ def test_the_new_layers_save_and_load(tmp_path):
     model.eval()
     loaded.eval()
     assert np.array_equal(loaded(X).data, model(X).data)
+
+
+def test_batchnorm_counts_its_batches_past_what_float16_can_count():
+    # 2048 + 1 rounds to 2048 in float16: the count is kept in float64 whatever the layer's dtype, so a
+    # cumulative average (momentum=None) keeps weighting each batch by 1 / count.
+    bn = BatchNorm1d(2, momentum=None, dtype=np.float16)
+    x = Tensor(np.array([[1.0, 2.0], [3.0, 6.0]]), dtype=np.float16)
+    for _ in range(2100):
+        bn(x)
+    assert bn.num_batches_tracked.data == 2100.0
+    assert bn.running_mean.dtype == np.float16
+    np.testing.assert_array_equal(bn.running_mean.data, np.array([2.0, 4.0], dtype=np.float16))

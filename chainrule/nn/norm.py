@@ -52,8 +52,10 @@ class BatchNorm1d(Module):
             self.weight.label, self.bias.label = "weight", "bias"
         self.register_buffer("running_mean", Tensor(np.zeros(self.num_features), dtype=dtype))
         self.register_buffer("running_var", Tensor(np.ones(self.num_features), dtype=dtype))
-        # a count, as PyTorch keeps it (an int64 there; a float here, which a model file can hold)
-        self.register_buffer("num_batches_tracked", Tensor(np.zeros(()), dtype=dtype))
+        # a count, as PyTorch keeps it (an int64 there; a float here, which a model file can hold). Always
+        # float64, whatever the layer's dtype: float16 stops counting at 2048 (2048 + 1 rounds to 2048),
+        # and with momentum=None the running statistics would then average with the wrong weight.
+        self.register_buffer("num_batches_tracked", Tensor(np.zeros(()), dtype=np.float64))
 
     @property
     def affine(self) -> bool:
