@@ -87,6 +87,7 @@ class RunResult:
     notes: list = field(default_factory=list)
     model: object = None
     task: dict = field(default_factory=dict)
+    samples: list = field(default_factory=list)  # what a language model made up (train names)
 
 
 # -- the notes -------------------------------------------------------------------------------------
@@ -341,10 +342,12 @@ def _digits_logits(model, X) -> np.ndarray:
 
 # -- a trained model, measured again ----------------------------------------------------------------
 def evaluate(model, task: Mapping[str, Any]) -> tuple[str, float]:
-    """``model``'s accuracy on the data of ``task`` (a run's ``RunResult.task``), measured as the run did.
+    """``model``'s accuracy (or loss) on the data of ``task`` (a run's ``RunResult.task``), measured as the
+    run did.
 
     Digits: ``("test accuracy", a)`` on the same held-out split; moons: ``("accuracy", a)`` on the points
-    it was trained on. The same model gives the same number its run reported."""
+    it was trained on; names: ``("val loss", l)`` on the lecture's validation split. The same model gives
+    the same number its run reported."""
     import numpy as np
 
     from chainrule import data
@@ -363,7 +366,12 @@ def evaluate(model, task: Mapping[str, Any]) -> tuple[str, float]:
     if dataset == "moons":
         X, y = data.moons(n_samples=setting("n_samples"), noise=setting("noise"), seed=setting("seed"))
         return "accuracy", float(accuracy_from_scores(_moons_scores(model, X), y))
-    raise ValueError(f"evaluate: the task must name the dataset, 'digits' or 'moons'; got {task!r}")
+    if dataset == "names":
+        from chainrule.makemore import split_loss
+
+        split = data.names_dataset(block_size=setting("block_size"), seed=setting("split_seed"))
+        return "val loss", split_loss(model, split.val)
+    raise ValueError(f"evaluate: the task must name the dataset, 'digits', 'moons' or 'names'; got {task!r}")
 
 
 # -- pictures ---------------------------------------------------------------------------------------
@@ -380,8 +388,10 @@ def _save_pictures(result: RunResult, out_dir: Path, boundary=None, history=None
     # dropping them frees them: a long session or test run accumulates none.
     try:
         if history is not None:
-            name, title, xlabel = history
-            figure = plots.plot_history(result.history, out_dir / name, title=title, xlabel=xlabel)
+            name, title, xlabel, *x = history  # an optional fourth item: the curves' x positions
+            figure = plots.plot_history(
+                result.history, out_dir / name, title=title, xlabel=xlabel, x=x[0] if x else None
+            )
             result.files.append(figure.saved_path)
         if boundary is not None:
             name, predict, X, y, title, resolution = boundary
