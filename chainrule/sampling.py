@@ -6,21 +6,29 @@ character at a time. Standard library and NumPy only; it takes no gradient.
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 
-__all__ = ["multinomial"]
+from chainrule.nn.module import check_size
+
+__all__ = ["multinomial", "as_generator"]
 
 
-def _generator(generator) -> np.random.Generator:
-    if isinstance(generator, np.random.Generator):
-        return generator
-    if generator is not None and (not isinstance(generator, Integral) or isinstance(generator, bool) or generator < 0):
+def as_generator(seed, where: str, name: str = "seed") -> np.random.Generator:
+    """A ``numpy.random.Generator`` from what chainrule's random draws take: a Generator (used as is, so a
+    loop passing one gets new draws each call), a whole-number seed >= 0 (``np.random.default_rng(seed)``:
+    the same draws every time), or None (fresh entropy). The one place ``multinomial``, ``data.batches``
+    and ``data.random_batch`` turn their argument into a generator; anything else is a ValueError naming
+    ``where`` and ``name``."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    try:
+        return np.random.default_rng(check_size(seed, name, where, minimum=0))
+    except ValueError:
         raise ValueError(
-            f"multinomial: generator must be None, a whole-number seed >= 0 or a numpy Generator, got {generator!r}"
-        )
-    return np.random.default_rng(None if generator is None else int(generator))
+            f"{where}: {name} must be None, a whole number >= 0 or a numpy Generator, got {seed!r}"
+        ) from None
 
 
 def _weights(probs) -> np.ndarray:
@@ -63,12 +71,10 @@ def multinomial(probs, num_samples: int = 1, replacement: bool = False, *, gener
     PyTorch's numbers for the same seed.
     """
     weights = _weights(probs)
-    if not isinstance(num_samples, Integral) or isinstance(num_samples, bool) or num_samples < 1:
-        raise ValueError(f"multinomial: num_samples must be a whole number >= 1, got {num_samples!r}")
-    num_samples = int(num_samples)
+    num_samples = check_size(num_samples, "num_samples", "multinomial")
     if not isinstance(replacement, (bool, np.bool_)):
         raise ValueError(f"multinomial: replacement must be True or False, got {replacement!r}")
-    rng = _generator(generator)
+    rng = as_generator(generator, "multinomial", "generator")
     rows = np.atleast_2d(weights)
     if not replacement:
         positive = (rows > 0).sum(axis=1)
