@@ -227,12 +227,21 @@ def batches(
     return epoch()
 
 
-def random_batch(n: int, batch_size: int, rng: int | np.random.Generator | None = None) -> np.ndarray:
+def random_batch(n: int, batch_size: int, rng: np.random.Generator | None = None) -> np.ndarray:
     """The lecture's mini-batch: ``batch_size`` row indices drawn uniformly from ``0..n-1``, with repeats.
 
     The NumPy form of ``torch.randint(0, n, (batch_size,), generator=g)``: ``X[ix], Y[ix]`` is the batch.
-    ``rng`` is a ``numpy.random.Generator`` (pass the same one every step) or a seed.
+    ``rng`` is a ``numpy.random.Generator`` made once, before the training loop, and passed every step (as
+    the lecture makes one ``torch.Generator``), or None for fresh entropy. A seed is refused with a
+    TypeError: a new generator from the same seed every step would draw the same batch every step, and
+    the model would train on ``batch_size`` examples only.
     """
     n = check_size(n, "n", "random_batch")
     batch_size = check_size(batch_size, "batch_size", "random_batch")
+    if not (rng is None or isinstance(rng, np.random.Generator)):
+        raise TypeError(
+            f"random_batch: rng must be a numpy.random.Generator or None, got {rng!r}; make one once, before "
+            "the loop (rng = np.random.default_rng(seed)), and pass it every step: a seed here would draw "
+            "the same batch every step"
+        )
     return as_generator(rng, "random_batch", "rng").integers(0, n, size=batch_size, dtype=np.int64)
