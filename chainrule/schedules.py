@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 
 from chainrule.nn.module import check_size
-from chainrule.optim import Optimizer, _check_hyperparameter
 
 
 class LRScheduler:
@@ -82,3 +81,8 @@ class CosineAnnealingLR(LRScheduler):
         return (1 + math.cos(math.pi * n / t_max)) / (1 + math.cos(math.pi * (n - 1) / t_max)) * (
             lr - eta_min
         ) + eta_min
+
+
+# Imported last, as optim.py imports this module last: whichever of the two is imported first, the other
+# finds what it needs already defined (the names above are used only when a schedule is made).
+from chainrule.optim import Optimizer, _check_hyperparameter  # noqa: E402
