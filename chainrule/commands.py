@@ -80,7 +80,9 @@ def run_train(args) -> None:
             "batch_size": args.batch_size or 64,
             "seed": 0 if args.seed is None else args.seed,
         }
-        result = training.train_digits(**settings, out_dir=out_dir, progress=progress)
+        from chainrule.digits import train_digits
+
+        result = train_digits(**settings, out_dir=out_dir, progress=progress)
     elif args.dataset == "names":
         from chainrule import makemore
 
