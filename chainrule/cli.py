@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--lr",
         type=_positive_float,
         default=None,
-        help="learning rate (digits: Adam, 5e-3; moons: SGD, 1.0; names: SGD, 0.1, then a tenth of it halfway)",
+        help="learning rate (digits: Adam, 5e-3; moons: SGD, 1.0; names: SGD, 0.1, down to 0.001 along a cosine)",
     )
     train.add_argument("--batch-size", type=_positive_int, default=None, help="mini-batch size (digits: 64; names: 32)")
     train.add_argument(
