@@ -6,8 +6,8 @@ lets ``chainrule.autodiff.backpropagate`` (the one topological sort both engines
 node's ``_backward()`` from the output back to the leaves.
 
 This file is the node's bookkeeping and its operators (what it answers as an array, and how it is
-copied, is in ``tensor_array.py``). The operations, each with its derivative rule
-beside it, are in ``tensor_ops.py`` and ``tensor_shapes.py``: for arrays the local derivative is a
+copied, is in ``tensor_array.py``). The operations, each with its derivative rule beside it, are in
+``tensor_ops.py``, ``tensor_shapes.py`` and ``tensor_joins.py`` (``cat``, ``stack``): for arrays the local derivative is a
 matrix far too big to build, so an operation records a ``Rule``, one *vector-Jacobian product* per
 operand (``g * b`` and ``g * a`` for ``a * b``: the scalar rule), and the few arrays it reads
 (``c._saved``; never the node itself, so a graph is freed the moment it is no longer named). A rule
@@ -243,7 +243,7 @@ class Tensor(ArrayFacts, Node):
     # -- what chainrule.grad asks of a node (see autodiff.grad) ----------------------------------------
 
     def _weighted_total(self, outputs, grad_outputs) -> Tensor:
-        return ops.weighted_total(outputs, grad_outputs)
+        return shapes.weighted_total(outputs, grad_outputs)
 
     def _seed(self, create_graph: bool):
         ones = np.ones(self._data.shape, dtype=self._data.dtype)

@@ -153,31 +153,6 @@ def lift(x: Tensor, other, where: str) -> Tensor:
     return constant(np.array(as_float_array(other, where, x._data.dtype), copy=True))
 
 
-def weighted_total(outputs: list, grad_outputs: list) -> Tensor:
-    """The one number ``chainrule.grad`` differentiates: the sum of each output, weighted by its entry of
-    ``grad_outputs`` (a constant: the gradient is taken through the outputs, never through it)."""
-    terms = []
-    for i, (o, g) in enumerate(zip(outputs, grad_outputs)):
-        if g is None:
-            if o.size != 1:
-                raise ValueError(
-                    f"grad: output {i} has shape {o.shape}; pass grad_outputs (an array of that shape for it) "
-                    "or reduce it first (.sum())"
-                )
-            terms.append(o)
-        else:
-            weight = constant(np.array(as_float_array(g, "grad (grad_outputs)", o.dtype), copy=True))
-            if weight.shape != o.shape:
-                raise ValueError(f"grad: grad_outputs[{i}] has shape {weight.shape}, output {i} has {o.shape}")
-            terms.append((o * weight).sum())
-    if len(terms) == 1 and terms[0] is outputs[0] and outputs[0].shape == ():
-        return terms[0]
-    total = terms[0].reshape(())
-    for t in terms[1:]:
-        total = total + t.reshape(())
-    return total
-
-
 # -- arithmetic ------------------------------------------------------------------------------------
 # d(a + b)/da = 1, d(a + b)/db = 1: the gradient passes through (unbroadcast sums it where needed)
 ADD = Rule("", lambda g: g, lambda g: g)

@@ -1,4 +1,5 @@
-"""The Tensor operations that move entries around: matrix products, reductions, reshapes, indexing.
+"""The Tensor operations that move entries around: matrix products, reductions (sum, mean, max, min,
+var, std, and the weighted total ``chainrule.grad`` differentiates), reshapes, indexing.
 
 As in ``chainrule/tensor_ops.py``, each operation computes its result and ``record`` s it with its
 ``Rule`` beside it. Their rules are made of the same kinds of operations: the gradient of a sum is
@@ -14,10 +15,10 @@ import math
 import numpy as np
 
 from chainrule import array_math as xp  # the rules' functions: NumPy's on arrays, these operations on Tensors
-from chainrule.array_checks import matmul_error, normalize_axes
+from chainrule.array_checks import as_float_array, matmul_error, normalize_axes
 from chainrule.autodiff import short_repr
 from chainrule.tensor import Tensor
-from chainrule.tensor_ops import PASS_ON, Rule, lift, record
+from chainrule.tensor_ops import PASS_ON, Rule, constant, lift, record
 
 # -- matrix product --------------------------------------------------------------------------------
 # d(A @ B)/dA: g @ B.T, d(A @ B)/dB: A.T @ g
@@ -91,6 +92,31 @@ def reduce_mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     # np.add.reduce is ndarray.sum without the Python wrapper (several times faster on small arrays)
     out = np.add.reduce(data, axis=axes, keepdims=keepdims) * scale
     return record(out, "mean", (x,), MEAN, (data.shape, _kept_shape(data.shape, axes), scale))
+
+
+def weighted_total(outputs: list, grad_outputs: list) -> Tensor:
+    """The one number ``chainrule.grad`` differentiates: the sum of each output, weighted by its entry of
+    ``grad_outputs`` (a constant: the gradient is taken through the outputs, never through it)."""
+    terms = []
+    for i, (o, g) in enumerate(zip(outputs, grad_outputs)):
+        if g is None:
+            if o.size != 1:
+                raise ValueError(
+                    f"grad: output {i} has shape {o.shape}; pass grad_outputs (an array of that shape for it) "
+                    "or reduce it first (.sum())"
+                )
+            terms.append(o)
+        else:
+            weight = constant(np.array(as_float_array(g, "grad (grad_outputs)", o.dtype), copy=True))
+            if weight.shape != o.shape:
+                raise ValueError(f"grad: grad_outputs[{i}] has shape {weight.shape}, output {i} has {o.shape}")
+            terms.append((o * weight).sum())
+    if len(terms) == 1 and terms[0] is outputs[0] and outputs[0].shape == ():
+        return terms[0]
+    total = terms[0].reshape(())
+    for t in terms[1:]:
+        total = total + t.reshape(())
+    return total
 
 
 def _extreme_vjp(g, entries, top, axes, kept):
