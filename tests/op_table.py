@@ -427,7 +427,7 @@ OPS = [
     on_tensors("a[mask]", lambda a: a[np.array([True, False, True])], lambda torch, a: a[[True, False, True]]),
     on_tensors("view", lambda a: a.view(4, 3) * a.view((2, 6)).reshape(4, 3), lambda t, a: a.view(4, 3) ** 2),
     # NumPy copies the transposed entries where torch's view would refuse them: reshape's numbers
-    on_tensors("view(-1) of a transpose", lambda a: a.T.view(-1), lambda torch, a: a.T.reshape(-1)),
+    on_tensors("view(-1) of a transpose", lambda a: a.T.view(-1), lambda torch, a: reversed_axes(torch, a).reshape(-1)),
     on_tensors("flatten", lambda a: a.flatten(), None, (2, 3, 4)),
     on_tensors("flatten(1)", lambda a: a.flatten(1), None, (2, 3, 4)),
     on_tensors("flatten(0, 1)", lambda a: a.flatten(0, 1), None, (2, 3, 4)),
