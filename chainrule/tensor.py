@@ -7,12 +7,12 @@ node's ``_backward()`` from the output back to the leaves.
 
 This file is the node's bookkeeping and its operators (what it answers as an array, and how it is
 copied, is in ``tensor_array.py``). The operations, each with its derivative rule beside it, are in
-``tensor_ops.py``, ``tensor_shapes.py`` and ``tensor_joins.py`` (``cat``, ``stack``): for arrays the local derivative is a
-matrix far too big to build, so an operation records a ``Rule``, one *vector-Jacobian product* per
-operand (``g * b`` and ``g * a`` for ``a * b``: the scalar rule), and the few arrays it reads
-(``c._saved``; never the node itself, so a graph is freed the moment it is no longer named). A rule
-runs on ndarrays for ``backward()``, and on Tensors for ``backward(create_graph=True)``, where the
-gradient comes back as a graph that can be differentiated again (``array_math.py``).
+``tensor_ops.py``, ``tensor_shapes.py`` and ``tensor_joins.py`` (``cat``, ``stack``): for arrays the
+local derivative is a matrix far too big to build, so an operation records a ``Rule``, one
+*vector-Jacobian product* per operand (``g * b`` and ``g * a`` for ``a * b``: the scalar rule), and the
+few arrays it reads (``c._saved``; never the node itself, so a graph is freed the moment it is no longer
+named). A rule runs on ndarrays for ``backward()``, and on Tensors for ``backward(create_graph=True)``,
+where the gradient comes back as a graph that can be differentiated again (``array_math.py``).
 
 The rules that keep the bookkeeping in one place:
 
@@ -359,8 +359,7 @@ class Tensor(ArrayFacts, Node):
         return ops.sqrt(self)
 
     def clamp(self, min=None, max=None) -> Tensor:
-        """Each entry limited to ``[min, max]`` (either may be None); the gradient passes where
-        ``min <= x <= max`` and is 0 outside, as in PyTorch."""
+        """Entries limited to ``[min, max]`` (None: no limit); the gradient passes where min <= x <= max, as torch."""
         return ops.clamp(self, min, max)
 
     def tanh(self) -> Tensor:
