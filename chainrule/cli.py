@@ -3,6 +3,7 @@
     chainrule lecture              the notes' training loop, step by step
     chainrule demo                 micrograd's moons demo on scalar Values, with a picture
     chainrule train digits|moons   the Tensor engine on real data
+    chainrule train names          the makemore lecture's language model: losses, then 20 made-up names
     chainrule eval PATH            a model saved by `demo --save PATH` or `train ... --save PATH`, measured
                                    again on its data (the same held-out digits, the same moons)
     chainrule graph --html PATH    a page that walks the backward pass node by node
@@ -21,16 +22,12 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from chainrule.commands import PROG, UsageError, run_demo, run_eval, run_graph, run_lecture, run_train
 from chainrule.training import MAX_STEPS, TrainingDiverged
 
-PROG = "chainrule"
 # scikit-learn takes seeds in [0, 2**32 - 1] (chainrule.data.MAX_SEED; not imported from there, since
 # chainrule.data imports NumPy, which `chainrule --help` does not need).
 MAX_DATA_SEED = 2**32 - 1
-
-
-class UsageError(Exception):
-    """A bad option or value: reported in one line, exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,26 +90,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser(
         "train",
-        help="the Tensor engine on real data: digits or moons",
+        help="the Tensor engine on real data: digits, moons or names",
         description="Train with the NumPy Tensor engine.",
     )
     train.add_argument(
         "dataset",
-        choices=["digits", "moons"],
-        help="digits: scikit-learn's 8x8 handwritten digits; moons: the demo on Tensors",
+        choices=["digits", "moons", "names"],
+        help="digits: scikit-learn's 8x8 handwritten digits; moons: the demo on Tensors; names: the makemore "
+        "lecture's character-level language model (MLP with batch norm) on 32,033 names",
     )
     train.add_argument(
         "--epochs",
         type=_count,
         default=None,
-        help="passes over the data (digits, default 30) or steps (moons, default 100)",
+        help="passes over the data (digits, default 30) or steps (moons, default 100; names, default 200000)",
     )
     train.add_argument("--steps", type=_count, default=None, help="same as --epochs")
     train.add_argument(
-        "--lr", type=_positive_float, default=None, help="learning rate (digits: Adam, 5e-3; moons: SGD, 1.0)"
+        "--lr",
+        type=_positive_float,
+        default=None,
+        help="learning rate (digits: Adam, 5e-3; moons: SGD, 1.0; names: SGD, 0.1, then a tenth of it halfway)",
     )
-    train.add_argument("--batch-size", type=_positive_int, default=64, help="digits mini-batch size (default 64)")
-    train.add_argument("--seed", type=_data_seed, default=None, help="seed for the split and weights")
+    train.add_argument("--batch-size", type=_positive_int, default=None, help="mini-batch size (digits: 64; names: 32)")
+    train.add_argument(
+        "--seed", type=_data_seed, default=None, help="seed for the split (digits, moons), the weights and batches"
+    )
     _add_output_options(train)
     _add_save_option(train)
 
@@ -178,159 +181,12 @@ def _version() -> str:
     return __version__
 
 
-def _report(result, what: str) -> None:
-    for name, value in result.final.items():
-        if isinstance(value, float):
-            shown = f"{value:.2%}" if "accuracy" in name else f"{value:.6f}"
-            print(f"{what} {name}: {shown}")
-    for path in result.files:
-        print(f"saved {path}")
-    for note in result.notes:
-        print(note)
-
-
-def _run_lecture(args) -> None:
-    from chainrule.training import lecture
-
-    lecture(steps=args.steps, lr=args.lr, seed=args.seed)
-
-
-def _run_demo(args) -> None:
-    from chainrule.training import moons_demo
-
-    _check_save_path(args.save, "demo")
-    result = moons_demo(
-        steps=args.steps,
-        lr=args.lr,
-        seed=args.seed,
-        out_dir=None if args.no_plots else args.out,
-        progress=not args.no_progress,
-    )
-    _report(result, "demo")
-    _save_model(result, args.save, "demo", {"steps": args.steps, "lr": args.lr, "seed": args.seed})
-
-
-def _run_train(args) -> None:
-    from chainrule import training
-
-    if args.epochs is not None and args.steps is not None and args.epochs != args.steps:
-        raise UsageError(f"{PROG} train: give --epochs or --steps, not both")
-    count = args.epochs if args.epochs is not None else args.steps
-    out_dir = None if args.no_plots else args.out
-    progress = not args.no_progress
-    command = f"train {args.dataset}"
-    _check_save_path(args.save, command)
-    if args.dataset == "digits":
-        settings = {
-            "epochs": count or 30,
-            "lr": args.lr or 5e-3,
-            "batch_size": args.batch_size,
-            "seed": 0 if args.seed is None else args.seed,
-        }
-        result = training.train_digits(**settings, out_dir=out_dir, progress=progress)
-    else:
-        settings = {"steps": count or 100, "lr": args.lr or 1.0, "seed": 1337 if args.seed is None else args.seed}
-        result = training.moons_demo(engine="tensor", **settings, out_dir=out_dir, progress=progress)
-    _report(result, command)
-    _save_model(result, args.save, command, settings)
-
-
-def _check_save_path(path: Path | None, command: str) -> None:
-    """Before training: that ``--save PATH`` can be written, so a long run does not end in a failed save."""
-    if path is None:
-        return
-    from chainrule.serialization import require_safetensors
-
-    require_safetensors()
-    if path.is_dir():
-        raise UsageError(
-            f"{PROG} {command}: --save {path} is a folder; give a file name, e.g. {path / 'model.safetensors'}"
-        )
-    if not path.parent.is_dir():
-        raise UsageError(f"{PROG} {command}: --save {path}: the folder {path.parent} does not exist")
-
-
-def _save_model(result, path: Path | None, command: str, settings: dict) -> None:
-    """Save the trained model with what ``chainrule eval`` needs: the data it was trained on (``task``) and
-    the accuracy the run printed, to compare with."""
-    if path is None:
-        return
-    from chainrule import serialization
-
-    metadata = {
-        "command": f"{PROG} {command}",
-        "settings": settings,
-        "task": result.task,
-        "reported": {name: value for name, value in result.final.items() if "accuracy" in name},
-    }
-    print(f"saved {serialization.save(result.model, path, metadata=metadata)}")
-
-
-def _run_eval(args) -> None:
-    from chainrule import serialization, training
-
-    metadata = serialization.read_metadata(args.path)  # a missing or broken file is reported from here
-    serialization.read_architecture(args.path)  # and one that chainrule.save did not write
-    task = metadata.get("task")
-    if not isinstance(task, dict):
-        raise ValueError(
-            f"{args.path}: no training task is recorded in it; {PROG} eval measures models saved by "
-            f"`{PROG} demo --save PATH` or `{PROG} train digits|moons --save PATH` (in Python, chainrule.load "
-            "reads any model saved by chainrule.save)"
-        )
-    model = serialization.load(args.path)
-    name, accuracy = training.evaluate(model, task)
-    print(f"model: {model!r}, from `{metadata.get('command', '?')}` (seed {task.get('seed')})")
-    print(f"eval {task['dataset']} {name}: {accuracy:.2%}")
-    reported = metadata.get("reported", {}).get(name) if isinstance(metadata.get("reported"), dict) else None
-    if isinstance(reported, float) and f"{reported:.2%}" != f"{accuracy:.2%}":
-        print(f"note: training reported {reported:.2%}; the data or the library has changed since it was saved")
-
-
-def _run_graph(args) -> None:
-    if args.html is None and args.svg is None:
-        raise UsageError(f"{PROG} graph: say what to write: --html PATH and/or --svg PATH")
-    if args.screenshot is not None and args.html is None:
-        raise UsageError(f"{PROG} graph: --screenshot takes a picture of the page, so it needs --html PATH too")
-    _check_suffix("--html", args.html, (".html", ".htm"), "the backward-walk page is HTML")
-    _check_suffix("--svg", args.svg, (".svg",), "the drawing is SVG")
-    if args.screenshot is not None:
-        from chainrule.viz.browser import require_screenshot_tools
-
-        require_screenshot_tools(f"{PROG} graph: --screenshot")  # before writing anything
-    from chainrule.examples import backward_walk_example
-
-    root = backward_walk_example(args.model, args.seed)
-    if args.svg is not None:
-        from chainrule.viz.graph import save_graph
-
-        print(f"saved {save_graph(root, args.svg)}")
-        # save_graph keeps the DOT source beside the picture; say so, rather than leave a file unannounced.
-        print(f"saved {args.svg.with_suffix('.dot')} (the drawing's DOT source)")
-    if args.html is not None:
-        from chainrule.viz import save_html
-
-        title = "The lecture's neuron" if args.model == "neuron" else "MLP(2, [2, 2, 1]) on one moons point"
-        print(f"saved {save_html(root, args.html, title=title)}")
-        if args.screenshot is not None:
-            from chainrule.viz.html import screenshot_html
-
-            print(f"saved {screenshot_html(args.html, args.screenshot)}")
-
-
-def _check_suffix(option: str, path: Path | None, suffixes: tuple[str, ...], what: str) -> None:
-    """A usage error when ``path`` does not end in one of ``suffixes`` (so ``--html out.svg`` is refused)."""
-    if path is not None and path.suffix.lower() not in suffixes:
-        endings = " or ".join(suffixes)
-        raise UsageError(f"{PROG} graph: {option} {path}: {what}, so the file name must end in {endings}")
-
-
 COMMANDS = {
-    "lecture": _run_lecture,
-    "demo": _run_demo,
-    "train": _run_train,
-    "eval": _run_eval,
-    "graph": _run_graph,
+    "lecture": run_lecture,
+    "demo": run_demo,
+    "train": run_train,
+    "eval": run_eval,
+    "graph": run_graph,
 }
 
 

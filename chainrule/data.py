@@ -13,10 +13,13 @@ import math
 import random
 from collections.abc import Iterator, Sequence
 from importlib import resources
-from numbers import Integral, Real
+from numbers import Real
 from typing import NamedTuple
 
 import numpy as np
+
+from chainrule.nn.module import check_size
+from chainrule.sampling import as_generator
 
 INSTALL_HINT = "pip install 'chainrule[demo]'"
 # scikit-learn's random_state takes seeds in [0, 2**32 - 1].
@@ -25,7 +28,11 @@ MAX_SEED = 2**32 - 1
 
 def _check_seed(seed, where: str) -> None:
     # None (a fresh random draw each call) is scikit-learn's own default and stays allowed.
-    if seed is not None and (not isinstance(seed, Integral) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED):
+    try:
+        allowed = seed is None or check_size(seed, "seed", where, minimum=0) <= MAX_SEED
+    except ValueError:
+        allowed = False
+    if not allowed:
         raise ValueError(f"{where}: seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
 
 
@@ -39,14 +46,13 @@ def _sklearn_datasets():
 
 def moons(n_samples: int = 100, noise: float = 0.1, seed: int = 1337) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles, as in micrograd's demo: ``X`` (n, 2) and labels ``y`` in {-1, +1}."""
-    if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 2:
-        raise ValueError(f"moons: n_samples must be a whole number >= 2, got {n_samples!r}")
+    n_samples = check_size(n_samples, "n_samples", "moons", minimum=2)
     if noise is not None and (not isinstance(noise, Real) or not 0 <= noise < math.inf):
         raise ValueError(f"moons: noise must be a finite number >= 0 (the spread of the points), got {noise!r}")
     _check_seed(seed, "moons")
     datasets, _ = _sklearn_datasets()
     try:
-        X, y = datasets.make_moons(n_samples=int(n_samples), noise=noise, random_state=seed)
+        X, y = datasets.make_moons(n_samples=n_samples, noise=noise, random_state=seed)
     except (MemoryError, ValueError) as error:  # the arguments are checked above: only the size is left
         raise MemoryError(
             f"moons: cannot make {n_samples} samples ({error or 'out of memory'}); ask for fewer"
@@ -118,12 +124,6 @@ class NamesDataset(NamedTuple):
         return len(self.itos)
 
 
-def _check_whole(value, where: str, name: str, minimum: int) -> int:
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{where}: {name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _examples(words: Sequence[str], stoi: dict, block_size: int) -> XY:
     # The lecture's build_dataset: each word, then ".", predicted from the block_size characters before it,
     # the context starting as block_size dots.
@@ -151,9 +151,8 @@ def names_dataset(block_size: int = 3, seed: int = 42, *, words: Sequence[str] |
 
     ``words`` replaces the names with words of your own (none may contain ``"."``).
     """
-    block_size = _check_whole(block_size, "names_dataset", "block_size", 1)
-    if not isinstance(seed, Integral) or isinstance(seed, bool):
-        raise ValueError(f"names_dataset: seed must be a whole number, got {seed!r}")
+    block_size = check_size(block_size, "block_size", "names_dataset")
+    seed = check_size(seed, "seed", "names_dataset", minimum=0)
     if words is None:
         words = names()
     else:
@@ -169,7 +168,7 @@ def names_dataset(block_size: int = 3, seed: int = 42, *, words: Sequence[str] |
             )
     itos = ["."] + sorted(set("".join(words)))
     stoi = {ch: i for i, ch in enumerate(itos)}
-    random.Random(int(seed)).shuffle(words)
+    random.Random(seed).shuffle(words)
     n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
     return NamesDataset(
         train=_examples(words[:n1], stoi, block_size),
@@ -182,15 +181,6 @@ def names_dataset(block_size: int = 3, seed: int = 42, *, words: Sequence[str] |
 
 
 # --- mini-batches --------------------------------------------------------------------------------------
-
-
-def _generator(seed, where: str, name: str = "seed") -> np.random.Generator:
-    """A NumPy Generator from None (fresh entropy), a whole-number seed >= 0, or a Generator (used as is)."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and (not isinstance(seed, Integral) or isinstance(seed, bool) or seed < 0):
-        raise ValueError(f"{where}: {name} must be None, a whole number >= 0 or a numpy Generator, got {seed!r}")
-    return np.random.default_rng(None if seed is None else int(seed))
 
 
 def batches(
@@ -213,7 +203,7 @@ def batches(
     different lengths, arrays with no rows (an empty dataset is an error, not an epoch of nothing), and a
     ``batch_size`` that is not a whole number >= 1 raise ``ValueError``.
     """
-    batch_size = _check_whole(batch_size, "batches", "batch_size", 1)
+    batch_size = check_size(batch_size, "batch_size", "batches")
     if not arrays:
         raise ValueError("batches: give at least one array")
     arrays = tuple(np.asarray(a) for a in arrays)
@@ -226,7 +216,7 @@ def batches(
     n = lengths[0]
     if n == 0:
         raise ValueError("batches: the arrays have no rows (an empty dataset)")
-    order = _generator(seed, "batches").permutation(n) if shuffle else np.arange(n)
+    order = as_generator(seed, "batches").permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
 
     def epoch():
@@ -237,12 +227,21 @@ def batches(
     return epoch()
 
 
-def random_batch(n: int, batch_size: int, rng: int | np.random.Generator | None = None) -> np.ndarray:
+def random_batch(n: int, batch_size: int, rng: np.random.Generator | None = None) -> np.ndarray:
     """The lecture's mini-batch: ``batch_size`` row indices drawn uniformly from ``0..n-1``, with repeats.
 
     The NumPy form of ``torch.randint(0, n, (batch_size,), generator=g)``: ``X[ix], Y[ix]`` is the batch.
-    ``rng`` is a ``numpy.random.Generator`` (pass the same one every step) or a seed.
+    ``rng`` is a ``numpy.random.Generator`` made once, before the training loop, and passed every step (as
+    the lecture makes one ``torch.Generator``), or None for fresh entropy. A seed is refused with a
+    TypeError: a new generator from the same seed every step would draw the same batch every step, and
+    the model would train on ``batch_size`` examples only.
     """
-    n = _check_whole(n, "random_batch", "n", 1)
-    batch_size = _check_whole(batch_size, "random_batch", "batch_size", 1)
-    return _generator(rng, "random_batch", "rng").integers(0, n, size=batch_size, dtype=np.int64)
+    n = check_size(n, "n", "random_batch")
+    batch_size = check_size(batch_size, "batch_size", "random_batch")
+    if not (rng is None or isinstance(rng, np.random.Generator)):
+        raise TypeError(
+            f"random_batch: rng must be a numpy.random.Generator or None, got {rng!r}; make one once, before "
+            "the loop (rng = np.random.default_rng(seed)), and pass it every step: a seed here would draw "
+            "the same batch every step"
+        )
+    return as_generator(rng, "random_batch", "rng").integers(0, n, size=batch_size, dtype=np.int64)

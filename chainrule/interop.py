@@ -196,21 +196,43 @@ def _linear_to_torch(torch, layer: Linear, dtype, memo: dict):
     # skip_init: the weights are about to be replaced, so don't draw random ones (that would also move
     # torch's global random generator, which a user who seeded it would notice).
     out = torch.nn.utils.skip_init(torch.nn.Linear, nin, nout, bias=layer.bias is not None, dtype=dtype)
-    out.weight = _parameter(torch, layer.weight, lambda a: a.T, dtype, memo)
+    out.weight = _parameter(torch, layer.weight, dtype, memo, layout=_transposed)
     if layer.bias is not None:
-        out.bias = _parameter(torch, layer.bias, lambda a: a, dtype, memo)
+        out.bias = _parameter(torch, layer.bias, dtype, memo)
     return out
 
 
+# -- what every conversion shares (interop_layers.py uses these too) -----------------------------------
+def _as_is(a):
+    return a
+
+
+def _transposed(a):
+    # A Linear's weight: chainrule's (nin, nout) is torch's (nout, nin), and back.
+    return a.T
+
+
 def _torch_dtype_of(torch, dtype: np.dtype):
-    """torch's type for a chainrule parameter's NumPy float type (float16, float32, float64)."""
+    """torch's type for a chainrule parameter's NumPy float type (float16, float32, float64); any other is a
+    TypeError, never a silent float64."""
     try:
         return {"float16": torch.float16, "float32": torch.float32, "float64": torch.float64}[dtype.name]
     except KeyError:
-        raise TypeError(f"to_torch: torch has no {dtype} type; pass dtype=torch.float64") from None
+        raise TypeError(
+            f"to_torch: torch has no {dtype} type; make the parameters float64 first "
+            "(p.data = p.data.astype(np.float64))"
+        ) from None
 
 
-def _parameter(torch, tensor, layout, dtype, memo: dict):
+def _numpy_dtype_of(torch, dtype) -> type:
+    """chainrule's float type for a torch parameter's: float32 stays float32, any other becomes float64
+    (NumPy has no bfloat16, and float64 holds float16's numbers exactly)."""
+    import numpy as np
+
+    return np.float32 if dtype == torch.float32 else np.float64
+
+
+def _parameter(torch, tensor, dtype, memo: dict, layout=_as_is):
     """A chainrule parameter as a torch Parameter (a copy, in torch's layout); the same one if it was
     converted already, so weights tied between two layers stay tied."""
     if id(tensor) not in memo:
@@ -370,22 +392,20 @@ def _from_torch(torch, layers, module, dtype, memo: dict, where: str):
 
 
 def _linear_from_torch(torch, layers, module, dtype, memo: dict) -> Linear:
-    import numpy as np
 
     weight = module.weight
-    if dtype is None:
-        dtype = np.float32 if weight.dtype == torch.float32 else np.float64
+    dtype = dtype or _numpy_dtype_of(torch, weight.dtype)
     nout, nin = weight.shape
     # rng=0: the initial weights are replaced at once, and drawing them from NumPy's global generator
     # (rng=None) would move it under a user who seeded it.
     layer = layers.Linear(nin, nout, bias=module.bias is not None, rng=0, dtype=dtype)
-    layer.weight = _tensor_from_torch(weight, lambda a: a.T, dtype, layer.weight, memo)
+    layer.weight = _tensor_from_torch(weight, dtype, layer.weight, memo, layout=_transposed)
     if module.bias is not None:
-        layer.bias = _tensor_from_torch(module.bias, lambda a: a, dtype, layer.bias, memo)
+        layer.bias = _tensor_from_torch(module.bias, dtype, layer.bias, memo)
     return layer
 
 
-def _tensor_from_torch(parameter, layout, dtype, fresh, memo: dict):
+def _tensor_from_torch(parameter, dtype, fresh, memo: dict, layout=_as_is):
     """The chainrule Tensor for a torch Parameter: ``fresh`` (the new layer's own) holding a copy of its
     numbers, or the Tensor already made for it if another Linear shares it."""
     if id(parameter) not in memo:

@@ -15,15 +15,10 @@ DROPOUT_HINT = (
 )
 
 
-def _parameter(torch, tensor, dtype, memo: dict):
-    """A chainrule parameter as a torch Parameter (a copy); the same one again if it is shared."""
-    if id(tensor) not in memo:
-        memo[id(tensor)] = torch.nn.Parameter(torch.tensor(tensor.data, dtype=dtype))
-    return memo[id(tensor)]
-
-
 def layer_to_torch(torch, module, dtype, memo: dict):
-    """``module`` as its torch twin if it is an Embedding, BatchNorm1d or Flatten; None otherwise."""
+    """``module`` as its torch twin if it is an Embedding, BatchNorm1d or Flatten; None otherwise.
+    Raises TypeError for a parameter type torch does not have."""
+    from chainrule.interop import _parameter, _torch_dtype_of
     from chainrule.nn.embedding import Embedding
     from chainrule.nn.layers import Flatten
     from chainrule.nn.norm import BatchNorm1d
@@ -32,12 +27,12 @@ def layer_to_torch(torch, module, dtype, memo: dict):
     if kind is Flatten:
         return torch.nn.Flatten(module.start_dim, module.end_dim)
     if kind is Embedding:
-        dtype = dtype or _torch_dtype(torch, module.weight.dtype)
+        dtype = dtype or _torch_dtype_of(torch, module.weight.dtype)
         out = torch.nn.utils.skip_init(torch.nn.Embedding, module.num_embeddings, module.embedding_dim, dtype=dtype)
         out.weight = _parameter(torch, module.weight, dtype, memo)
         return out
     if kind is BatchNorm1d:
-        dtype = dtype or _torch_dtype(torch, module.running_mean.dtype)
+        dtype = dtype or _torch_dtype_of(torch, module.running_mean.dtype)
         out = torch.nn.BatchNorm1d(
             module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine, dtype=dtype
         )
@@ -51,15 +46,12 @@ def layer_to_torch(torch, module, dtype, memo: dict):
     return None
 
 
-def _torch_dtype(torch, dtype):
-    return {"float16": torch.float16, "float32": torch.float32}.get(dtype.name, torch.float64)
-
-
 def layer_from_torch(torch, module, dtype, memo: dict):
     """The chainrule twin of a torch Embedding, BatchNorm1d or Flatten; None for any other module.
     Raises TypeError for one of them with a setting chainrule does not have (``padding_idx``, ...)."""
     import numpy as np
 
+    from chainrule.interop import _numpy_dtype_of, _tensor_from_torch
     from chainrule.nn.embedding import Embedding
     from chainrule.nn.layers import Flatten
     from chainrule.nn.norm import BatchNorm1d
@@ -73,31 +65,23 @@ def layer_from_torch(torch, module, dtype, memo: dict):
                 "from_torch: cannot convert an Embedding with padding_idx, max_norm or scale_grad_by_freq, "
                 "which chainrule's Embedding does not have"
             )
-        dtype = dtype or (np.float32 if module.weight.dtype == torch.float32 else np.float64)
+        dtype = dtype or _numpy_dtype_of(torch, module.weight.dtype)
         out = Embedding(module.num_embeddings, module.embedding_dim, rng=0, dtype=dtype)
-        out.weight = _tensor(module.weight, dtype, out.weight, memo)
+        out.weight = _tensor_from_torch(module.weight, dtype, out.weight, memo)
         return out
     if kind is torch.nn.BatchNorm1d:
         if not module.track_running_stats:
             raise TypeError("from_torch: cannot convert a BatchNorm1d with track_running_stats=False")
-        dtype = dtype or (np.float32 if module.running_mean.dtype == torch.float32 else np.float64)
+        dtype = dtype or _numpy_dtype_of(torch, module.running_mean.dtype)
         out = BatchNorm1d(
             module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine, dtype=dtype
         )
         if module.affine:
-            out.weight = _tensor(module.weight, dtype, out.weight, memo)
-            out.bias = _tensor(module.bias, dtype, out.bias, memo)
-        for name in ("running_mean", "running_var", "num_batches_tracked"):
-            setattr(out, name, getattr(module, name).detach().cpu().double().numpy().astype(dtype))
+            out.weight = _tensor_from_torch(module.weight, dtype, out.weight, memo)
+            out.bias = _tensor_from_torch(module.bias, dtype, out.bias, memo)
+        out.running_mean = module.running_mean.detach().cpu().double().numpy().astype(dtype)
+        out.running_var = module.running_var.detach().cpu().double().numpy().astype(dtype)
+        # The count stays float64 whatever the dtype, as BatchNorm1d keeps it (float16 stops counting at 2048).
+        out.num_batches_tracked = np.asarray(float(module.num_batches_tracked), dtype=np.float64)
         return out.train(module.training)
     return None
-
-
-def _tensor(parameter, dtype, fresh, memo: dict):
-    """``fresh`` holding a copy of a torch Parameter's numbers, or the Tensor made for it already (shared)."""
-    import numpy as np
-
-    if id(parameter) not in memo:
-        fresh.data = np.array(parameter.detach().cpu().double().numpy(), dtype=dtype, copy=True)
-        memo[id(parameter)] = fresh
-    return memo[id(parameter)]

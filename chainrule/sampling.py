@@ -6,24 +6,38 @@ character at a time. Standard library and NumPy only; it takes no gradient.
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 
-__all__ = ["multinomial"]
+from chainrule.nn.module import check_size
+
+__all__ = ["multinomial", "as_generator"]
 
 
-def _generator(generator) -> np.random.Generator:
-    if isinstance(generator, np.random.Generator):
-        return generator
-    if generator is not None and (not isinstance(generator, Integral) or isinstance(generator, bool) or generator < 0):
+def as_generator(seed, where: str, name: str = "seed") -> np.random.Generator:
+    """A ``numpy.random.Generator`` from what chainrule's random draws take: a Generator (used as is, so a
+    loop passing one gets new draws each call), a whole-number seed >= 0 (``np.random.default_rng(seed)``:
+    the same draws every time), or None (fresh entropy). The one place ``multinomial``, ``data.batches``
+    and ``data.random_batch`` turn their argument into a generator; anything else is a ValueError naming
+    ``where`` and ``name``."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    try:
+        return np.random.default_rng(check_size(seed, name, where, minimum=0))
+    except ValueError:
         raise ValueError(
-            f"multinomial: generator must be None, a whole-number seed >= 0 or a numpy Generator, got {generator!r}"
-        )
-    return np.random.default_rng(None if generator is None else int(generator))
+            f"{where}: {name} must be None, a whole number >= 0 or a numpy Generator, got {seed!r}"
+        ) from None
 
 
-def _weights(probs) -> np.ndarray:
+def _which(weights: np.ndarray, row: int) -> str:
+    """How the errors name one row of ``probs``: all of it when it is 1-D."""
+    return "probs" if weights.ndim == 1 else f"row {row} of probs"
+
+
+def _weights(probs) -> tuple[np.ndarray, np.ndarray]:
+    """``probs`` checked, as a float64 array, and how many categories of positive weight each row has."""
     # A chainrule Tensor gives its values (.data, a NumPy array); anything else goes through np.asarray.
     data = getattr(probs, "data", None)
     values = data if isinstance(data, np.ndarray) and not isinstance(probs, np.ndarray) else probs
@@ -39,12 +53,11 @@ def _weights(probs) -> np.ndarray:
         raise ValueError("multinomial: probs must be finite, it holds NaN or infinity")
     if (weights < 0).any():
         raise ValueError(f"multinomial: probs must be >= 0, it holds {float(weights.min())!r}")
-    rows = np.atleast_2d(weights)
-    empty = np.flatnonzero(~(rows > 0).any(axis=1))
+    positive = np.count_nonzero(np.atleast_2d(weights) > 0, axis=1)
+    empty = np.flatnonzero(positive == 0)
     if empty.size:
-        where = "probs" if weights.ndim == 1 else f"row {int(empty[0])} of probs"
-        raise ValueError(f"multinomial: {where} sums to zero: there is no category to draw")
-    return weights
+        raise ValueError(f"multinomial: {_which(weights, int(empty[0]))} sums to zero: there is no category to draw")
+    return weights, positive
 
 
 def multinomial(probs, num_samples: int = 1, replacement: bool = False, *, generator=None) -> np.ndarray:
@@ -62,23 +75,19 @@ def multinomial(probs, num_samples: int = 1, replacement: bool = False, *, gener
     or None (fresh entropy). The result is an int64 array. The draws are NumPy's, so a seed does not give
     PyTorch's numbers for the same seed.
     """
-    weights = _weights(probs)
-    if not isinstance(num_samples, Integral) or isinstance(num_samples, bool) or num_samples < 1:
-        raise ValueError(f"multinomial: num_samples must be a whole number >= 1, got {num_samples!r}")
-    num_samples = int(num_samples)
+    weights, positive = _weights(probs)
+    num_samples = check_size(num_samples, "num_samples", "multinomial")
     if not isinstance(replacement, (bool, np.bool_)):
         raise ValueError(f"multinomial: replacement must be True or False, got {replacement!r}")
-    rng = _generator(generator)
+    rng = as_generator(generator, "multinomial", "generator")
     rows = np.atleast_2d(weights)
     if not replacement:
-        positive = (rows > 0).sum(axis=1)
         short = np.flatnonzero(positive < num_samples)
         if short.size:
             row = int(short[0])
-            where = "probs has" if weights.ndim == 1 else f"row {row} of probs has"
             raise ValueError(
-                f"multinomial: {where} {int(positive[row])} categories of positive weight, too few for "
-                f"num_samples={num_samples} without replacement (pass replacement=True)"
+                f"multinomial: {_which(weights, row)} has {int(positive[row])} categories of positive weight, "
+                f"too few for num_samples={num_samples} without replacement (pass replacement=True)"
             )
     out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
     for i, row in enumerate(rows):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from chainrule.optim import Optimizer, _check_hyperparameter
+from chainrule.nn.module import check_size
 
 
 class LRScheduler:
@@ -57,9 +57,7 @@ class StepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` steps: ``base_lr * gamma**(n // step_size)``."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
-        self.step_size = step_size
+        self.step_size = check_size(step_size, "step_size", "StepLR")
         self.gamma = _check_hyperparameter("StepLR", "gamma", gamma, 0.0, include_low=False, example="0.1")
         super().__init__(optimizer)
 
@@ -72,9 +70,7 @@ class CosineAnnealingLR(LRScheduler):
     as PyTorch's does): ``eta_min + (base_lr - eta_min) * (1 + cos(pi * n / T_max)) / 2``."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):  # noqa: N803 (PyTorch's name)
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, got {T_max!r}")
-        self.T_max = T_max
+        self.T_max = check_size(T_max, "T_max", "CosineAnnealingLR")
         self.eta_min = _check_hyperparameter("CosineAnnealingLR", "eta_min", eta_min, 0.0, example="0.0")
         super().__init__(optimizer)
 
@@ -85,3 +81,8 @@ class CosineAnnealingLR(LRScheduler):
         return (1 + math.cos(math.pi * n / t_max)) / (1 + math.cos(math.pi * (n - 1) / t_max)) * (
             lr - eta_min
         ) + eta_min
+
+
+# Imported last, as optim.py imports this module last: whichever of the two is imported first, the other
+# finds what it needs already defined (the names above are used only when a schedule is made).
+from chainrule.optim import Optimizer, _check_hyperparameter  # noqa: E402

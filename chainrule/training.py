@@ -3,7 +3,8 @@
 * ``lecture``: the notes' loop, exactly: ``MLP(3, [4, 4, 1])`` on four examples, squared error.
 * ``moons_demo``: micrograd's demo, hinge loss + L2, SGD with a decaying rate, on scalar Values or
   on Tensors.
-* ``train_digits``: a 64-128-10 network on scikit-learn's handwritten digits, with Adam.
+* ``train_digits`` (in ``digits.py``): a 64-128-10 network on scikit-learn's handwritten digits, with Adam.
+* ``train_names`` (in ``makemore.py``): the makemore lecture's language model of the names.
 * ``evaluate``: a trained model's accuracy again, on the data its run used (``chainrule eval``).
 """
 
@@ -87,6 +88,7 @@ class RunResult:
     notes: list = field(default_factory=list)
     model: object = None
     task: dict = field(default_factory=dict)
+    samples: list = field(default_factory=list)  # what a language model made up (train names)
 
 
 # -- the notes -------------------------------------------------------------------------------------
@@ -228,96 +230,6 @@ def moons_demo(
     return result
 
 
-# -- handwritten digits -----------------------------------------------------------------------------
-def digits_model(seed: int = 0, hidden: int = 128):
-    from chainrule.nn import Linear, ReLU, Sequential
-
-    return Sequential(Linear(64, hidden, rng=seed), ReLU(), Linear(hidden, 10, rng=seed + 1))
-
-
-def train_digits(
-    epochs: int = 30,
-    lr: float = 5e-3,
-    batch_size: int = 64,
-    seed: int = 0,
-    hidden: int = 128,
-    out_dir: Path | None = None,
-    progress: bool = True,
-) -> RunResult:
-    """An MLP 64-128-10 trained with Adam on scikit-learn's digits (80/20 stratified split).
-
-    Raises ``TrainingDiverged`` at the first batch whose loss is NaN or infinite (a learning rate too large).
-    """
-    import numpy as np
-
-    from chainrule import data
-    from chainrule.losses import cross_entropy
-    from chainrule.optim import Adam
-    from chainrule.tensor import Tensor
-
-    _check_settings("train_digits", lr, epochs=epochs)
-    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"train_digits: batch_size must be a whole number >= 1, got {batch_size!r}")
-    task = {"dataset": "digits", "test_size": DIGITS_TEST_SIZE, "seed": seed}
-    split = data.digits(seed=seed, test_size=DIGITS_TEST_SIZE)
-    model = digits_model(seed, hidden)
-    optimizer = Adam(model.parameters(), lr=lr)
-    order_rng = np.random.default_rng(seed)
-    n = len(split.X_train)
-    history = {"loss": [], "accuracy": [], "test accuracy": []}
-
-    def logits(X):
-        return _digits_logits(model, X)
-
-    def predict(X):
-        return logits(X).argmax(axis=1)
-
-    bar = progress_bar(range(epochs), "train digits", progress)
-    for epoch in bar:
-        order = order_rng.permutation(n)
-        epoch_loss = 0.0
-        for start in range(0, n, batch_size):
-            batch = order[start : start + batch_size]
-            loss = cross_entropy(model(Tensor(split.X_train[batch])), split.y_train[batch])
-            value = float(loss.data)
-            _check_loss(value, "train_digits", f"in epoch {epoch} (batch {start // batch_size})", lr)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            epoch_loss += value * len(batch)
-        train_logits, test_logits = logits(split.X_train), logits(split.X_test)
-        for outputs in (train_logits, test_logits):
-            _check_outputs(outputs, "train_digits", f"after epoch {epoch}", lr)
-        train_accuracy = float(np.mean(train_logits.argmax(axis=1) == split.y_train))
-        test_accuracy = float(np.mean(test_logits.argmax(axis=1) == split.y_test))
-        history["loss"].append(epoch_loss / n)
-        history["accuracy"].append(train_accuracy)
-        history["test accuracy"].append(test_accuracy)
-        bar.set_postfix(
-            loss=f"{epoch_loss / n:.4f}", acc=f"{train_accuracy:.1%}", test=f"{test_accuracy:.1%}", refresh=False
-        )
-
-    predictions = predict(split.X_test)
-    result = RunResult(
-        history=history,
-        final={
-            "loss": history["loss"][-1],
-            "train accuracy": history["accuracy"][-1],
-            "test accuracy": float(np.mean(predictions == split.y_test)),
-        },
-        model=model,
-        task=task,
-    )
-    if out_dir is not None:
-        _save_pictures(
-            result,
-            out_dir,
-            history=("digits_training.png", "chainrule train digits: loss and accuracy", "epoch"),
-            confusion=("digits_confusion.png", split.y_test, predictions, "digits: confusion matrix (test set)"),
-        )
-    return result
-
-
 def _moons_scores(model, points) -> np.ndarray:
     """The model's score for each row of ``points`` (an (N, 2) array), on whichever engine it uses."""
     import numpy as np
@@ -332,19 +244,14 @@ def _moons_scores(model, points) -> np.ndarray:
         return model(Tensor(points)).data.reshape(-1)
 
 
-def _digits_logits(model, X) -> np.ndarray:
-    from chainrule.tensor import Tensor, no_grad
-
-    with no_grad():
-        return model(Tensor(X)).data
-
-
 # -- a trained model, measured again ----------------------------------------------------------------
 def evaluate(model, task: Mapping[str, Any]) -> tuple[str, float]:
-    """``model``'s accuracy on the data of ``task`` (a run's ``RunResult.task``), measured as the run did.
+    """``model``'s accuracy (or loss) on the data of ``task`` (a run's ``RunResult.task``), measured as the
+    run did.
 
     Digits: ``("test accuracy", a)`` on the same held-out split; moons: ``("accuracy", a)`` on the points
-    it was trained on. The same model gives the same number its run reported."""
+    it was trained on; names: ``("val loss", l)`` on the lecture's validation split. The same model gives
+    the same number its run reported."""
     import numpy as np
 
     from chainrule import data
@@ -358,12 +265,19 @@ def evaluate(model, task: Mapping[str, Any]) -> tuple[str, float]:
     dataset = task.get("dataset") if isinstance(task, Mapping) else None
     if dataset == "digits":
         split = data.digits(seed=setting("seed"), test_size=setting("test_size"))
-        predictions = _digits_logits(model, split.X_test).argmax(axis=1)
+        from chainrule.digits import digits_logits
+
+        predictions = digits_logits(model, split.X_test).argmax(axis=1)
         return "test accuracy", float(np.mean(predictions == split.y_test))
     if dataset == "moons":
         X, y = data.moons(n_samples=setting("n_samples"), noise=setting("noise"), seed=setting("seed"))
         return "accuracy", float(accuracy_from_scores(_moons_scores(model, X), y))
-    raise ValueError(f"evaluate: the task must name the dataset, 'digits' or 'moons'; got {task!r}")
+    if dataset == "names":
+        from chainrule.makemore import split_loss
+
+        split = data.names_dataset(block_size=setting("block_size"), seed=setting("split_seed"))
+        return "val loss", split_loss(model, split.val)
+    raise ValueError(f"evaluate: the task must name the dataset, 'digits', 'moons' or 'names'; got {task!r}")
 
 
 # -- pictures ---------------------------------------------------------------------------------------
@@ -380,8 +294,10 @@ def _save_pictures(result: RunResult, out_dir: Path, boundary=None, history=None
     # dropping them frees them: a long session or test run accumulates none.
     try:
         if history is not None:
-            name, title, xlabel = history
-            figure = plots.plot_history(result.history, out_dir / name, title=title, xlabel=xlabel)
+            name, title, xlabel, *x = history  # an optional fourth item: the curves' x positions
+            figure = plots.plot_history(
+                result.history, out_dir / name, title=title, xlabel=xlabel, x=x[0] if x else None
+            )
             result.files.append(figure.saved_path)
         if boundary is not None:
             name, predict, X, y, title, resolution = boundary
@@ -393,3 +309,12 @@ def _save_pictures(result: RunResult, out_dir: Path, boundary=None, history=None
             result.files.append(figure.saved_path)
     except ImportError as error:
         result.notes.append(f"pictures skipped: {error}")
+
+
+def __getattr__(name: str):
+    # The digits run has a file of its own (chainrule/digits.py); its names are still found here.
+    if name in ("train_digits", "digits_model"):
+        from chainrule import digits
+
+        return getattr(digits, name)
+    raise AttributeError(f"module 'chainrule.training' has no attribute {name!r}")

@@ -360,7 +360,7 @@ def _save_with_task(path, task):
         (lambda path: _save_custom(path, DIGITS_TASK), "ModelFileError: {path}: holds a test_cli_errors.DigitsNet"),
         (
             lambda path: _save_with_task(path, {"dataset": "cifar"}),
-            "ValueError: evaluate: the task must name the dataset, 'digits' or 'moons'",
+            "ValueError: evaluate: the task must name the dataset, 'digits', 'moons' or 'names'",
         ),
         (
             # without its seed the split would be a new random one, and the accuracy meaningless

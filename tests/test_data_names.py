@@ -163,10 +163,10 @@ def test_names_dataset_on_words_of_ones_own():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"block_size": 0}, "names_dataset: block_size must be a whole number >= 1, got 0"),
-        ({"block_size": 2.5}, "names_dataset: block_size must be a whole number >= 1, got 2.5"),
-        ({"block_size": True}, "names_dataset: block_size must be a whole number >= 1, got True"),
-        ({"seed": "42"}, "names_dataset: seed must be a whole number, got '42'"),
+        ({"block_size": 0}, "names_dataset: block_size must be a positive integer, got 0"),
+        ({"block_size": 2.5}, "names_dataset: block_size must be a positive integer, got 2.5"),
+        ({"block_size": True}, "names_dataset: block_size must be a positive integer, got True"),
+        ({"seed": "42"}, "names_dataset: seed must be a whole number >= 0, got '42'"),
         ({"words": "emma"}, "names_dataset: words must be a list of strings"),
         ({"words": ["emma", 3]}, "names_dataset: words must be a list of strings"),
         ({"words": []}, "names_dataset: words is empty"),
@@ -240,9 +240,9 @@ def test_batches_of_the_names_dataset(dataset):
             {"batch_size": 2},
             "batches: the arrays must have the same number of rows, got [5, 6]",
         ),
-        ((np.arange(5),), {"batch_size": 0}, "batches: batch_size must be a whole number >= 1, got 0"),
-        ((np.arange(5),), {"batch_size": 2.0}, "batches: batch_size must be a whole number >= 1, got 2.0"),
-        ((np.arange(5),), {"batch_size": True}, "batches: batch_size must be a whole number >= 1, got True"),
+        ((np.arange(5),), {"batch_size": 0}, "batches: batch_size must be a positive integer, got 0"),
+        ((np.arange(5),), {"batch_size": 2.0}, "batches: batch_size must be a positive integer, got 2.0"),
+        ((np.arange(5),), {"batch_size": True}, "batches: batch_size must be a positive integer, got True"),
         ((np.zeros((0, 3)), np.zeros(0)), {"batch_size": 4}, "batches: the arrays have no rows (an empty dataset)"),
         ((), {"batch_size": 4}, "batches: give at least one array"),
         ((np.float64(3.0),), {"batch_size": 1}, "batches: array 0 is a single number"),
@@ -260,16 +260,21 @@ def test_random_batch():
     ix = random_batch(1000, 32, np.random.default_rng(0))
     assert ix.shape == (32,) and ix.dtype == np.int64 and ix.min() >= 0 and ix.max() < 1000
     assert (ix == np.random.default_rng(0).integers(0, 1000, size=32)).all()
-    assert (random_batch(1000, 32, 7) == random_batch(1000, 32, 7)).all()
     rng = np.random.default_rng(1)
     assert (random_batch(1000, 32, rng) != random_batch(1000, 32, rng)).any()
-    many = random_batch(5, 10_000, 3)
+    assert (random_batch(1000, 32) != random_batch(1000, 32)).any()  # None: fresh entropy each call
+    many = random_batch(5, 10_000, np.random.default_rng(3))
     assert set(many.tolist()) == {0, 1, 2, 3, 4}
-    with pytest.raises(ValueError, match=r"random_batch: n must be a whole number >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"random_batch: n must be a positive integer, got 0"):
         random_batch(0, 4)
-    with pytest.raises(ValueError, match=r"random_batch: batch_size must be a whole number >= 1, got -2"):
+    with pytest.raises(ValueError, match=r"random_batch: batch_size must be a positive integer, got -2"):
         random_batch(10, -2)
+
+
+@pytest.mark.parametrize("rng", [7, np.int64(7), "seed", 1.5, np.random.RandomState(0)])
+def test_random_batch_refuses_a_seed_which_would_draw_the_same_batch_every_step(rng):
+    # random_batch(n, 32, rng=7) in a loop would make a new generator from 7 each step: one batch, forever.
     with pytest.raises(
-        ValueError, match=r"random_batch: rng must be None, a whole number >= 0 or a numpy Generator, got 'seed'"
+        TypeError, match=r"^random_batch: rng must be a numpy.random.Generator or None, got .*; make one once"
     ):
-        random_batch(10, 2, "seed")
+        random_batch(10, 2, rng)

@@ -85,3 +85,41 @@ def test_float32_layers_stay_float32(torch):
     back = from_torch(net)
     assert back[0].weight.dtype == back[1].running_mean.dtype == np.float32
     assert isinstance(back[1].running_mean, Tensor)
+
+
+def _with_dtype(module, dtype):
+    for t in [*module.parameters(), *(buffer for _, buffer in module.named_buffers())]:
+        if t is not getattr(module, "num_batches_tracked", None):
+            t.data = t.data.astype(dtype)
+    return module
+
+
+@pytest.mark.parametrize("make", [lambda: Linear(2, 3, rng=0), lambda: Embedding(3, 2, rng=0), lambda: BatchNorm1d(3)])
+def test_a_parameter_type_torch_lacks_is_refused_by_every_layer_in_the_same_words(torch, make):
+    # Embedding and BatchNorm1d fell back to float64 without a word; Linear already refused.
+    module = _with_dtype(make(), np.longdouble)
+    with pytest.raises(TypeError, match=rf"^to_torch: torch has no {np.dtype(np.longdouble)} type; make the"):
+        to_torch(module)
+    net = to_torch(_with_dtype(module, np.float64))  # as the message says
+    assert {p.dtype for p in net.parameters()} == {torch.float64}
+
+
+@pytest.mark.parametrize("make", [lambda: Linear(2, 3, rng=0), lambda: Embedding(3, 2, rng=0), lambda: BatchNorm1d(3)])
+def test_every_layer_maps_float_types_the_same_way(torch, make):
+    # to_torch keeps float16, float32 and float64; from_torch keeps float32 and makes the others float64.
+    for ours, theirs, back in [
+        (np.float16, torch.float16, np.float64),
+        (np.float32, torch.float32, np.float32),
+        (np.float64, torch.float64, np.float64),
+    ]:
+        net = to_torch(_with_dtype(make(), ours))
+        assert {p.dtype for p in net.parameters()} == {theirs}
+        assert {p.dtype for p in from_torch(net).parameters()} == {np.dtype(back)}
+
+
+def test_from_torch_keeps_the_batch_count_in_float64_whatever_the_dtype(torch):
+    theirs = torch.nn.BatchNorm1d(3)
+    theirs.num_batches_tracked += 5001  # not a float16 number: float16 holds whole numbers exactly only to 2048
+    ours = from_torch(torch.nn.Sequential(theirs), dtype=np.float16)[0]
+    assert ours.running_mean.dtype == np.float16
+    assert ours.num_batches_tracked.dtype == np.float64 and ours.num_batches_tracked.data == 5001

@@ -66,9 +66,10 @@ def test_embedding_initialisation_is_standard_normal_and_seeded():
     [
         (np.array([5]), IndexError, r"indices must lie in \[0, 4\], got values from 5 to 5"),
         (np.array([-1]), IndexError, r"indices must lie in \[0, 4\]"),
-        (Tensor([1.5]), TypeError, r"indices must be whole numbers, got 1\.5"),
-        (np.array([True]), TypeError, r"indices must be integers, got dtype bool"),
-        (None, TypeError, r"expected integer indices, got None"),
+        (Tensor([1.5]), TypeError, r"indices must be integer class indices, got 1\.5 in a Tensor"),
+        (np.array([True]), TypeError, r"indices must be integer class indices, got dtype bool"),
+        (np.array([1.0]), TypeError, r"indices must be integer class indices, got dtype float64"),
+        (None, TypeError, r"indices are None"),
     ],
 )
 def test_embedding_refuses_what_is_not_an_index(indices, error, match):

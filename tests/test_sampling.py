@@ -92,11 +92,19 @@ def test_a_tensor_a_list_and_huge_or_tiny_weights():
         (np.ones((2, 2, 2)), {}, "multinomial: probs must be 1-D or 2-D (rows of weights), got shape (2, 2, 2)"),
         (np.ones((2, 0)), {}, "multinomial: probs has no categories (shape (2, 0))"),
         (["a", "b"], {}, "multinomial: probs must be an array of numbers, got list"),
-        ([1.0, 1.0], {"num_samples": 0}, "multinomial: num_samples must be a whole number >= 1, got 0"),
-        ([1.0, 1.0], {"num_samples": 1.5}, "multinomial: num_samples must be a whole number >= 1, got 1.5"),
+        ([1.0, 1.0], {"num_samples": 0}, "multinomial: num_samples must be a positive integer, got 0"),
+        ([1.0, 1.0], {"num_samples": 1.5}, "multinomial: num_samples must be a positive integer, got 1.5"),
         ([1.0, 1.0], {"replacement": "yes"}, "multinomial: replacement must be True or False, got 'yes'"),
-        ([1.0, 1.0], {"generator": -1}, "multinomial: generator must be None, a whole-number seed >= 0"),
-        ([1.0, 1.0], {"generator": "g"}, "multinomial: generator must be None, a whole-number seed >= 0"),
+        (
+            [1.0, 1.0],
+            {"generator": -1},
+            "multinomial: generator must be None, a whole number >= 0 or a numpy Generator",
+        ),
+        (
+            [1.0, 1.0],
+            {"generator": "g"},
+            "multinomial: generator must be None, a whole number >= 0 or a numpy Generator",
+        ),
         (
             [1.0, 0.0, 1.0],
             {"num_samples": 3},

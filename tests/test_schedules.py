@@ -3,6 +3,9 @@ optimizer, against ``torch.optim.lr_scheduler`` on the matching torch optimizer.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -63,3 +66,10 @@ def test_a_schedule_trains_a_scalar_model_and_may_end_at_zero():
 def test_schedules_refuse_bad_settings(make, error, match):
     with pytest.raises(error, match=match):
         make(SGD([Value(1.0)], lr=0.1))
+
+
+def test_chainrule_schedules_imports_on_its_own_first():
+    # optim.py imports schedules.py and schedules.py imports optim.py: either may come first.
+    code = "import chainrule.schedules as s, chainrule.optim as o; assert o.StepLR is s.StepLR"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

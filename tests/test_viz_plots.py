@@ -61,6 +61,20 @@ def test_plot_history_labels_its_axes_with_what_they_show():
     assert list(figure.axes[0].lines[0].get_xdata()) == [0, 1, 2]
 
 
+def test_plot_history_puts_curves_logged_at_different_steps_on_one_axis():
+    train, val = [3.0, 2.5, 2.2, 2.1], [2.6, 2.15]
+    figure = plots.plot_history(
+        {"train loss": train, "val loss": val}, x={"train loss": [500, 1000, 1500, 2000], "val loss": [1000, 2000]}
+    )
+    lines = {line.get_label(): line for line in figure.axes[0].lines}
+    assert list(lines["train loss"].get_xdata()) == [500, 1000, 1500, 2000]
+    assert list(lines["val loss"].get_xdata()) == [1000, 2000] and list(lines["val loss"].get_ydata()) == val
+    with pytest.raises(ValueError, match=r"x\['val loss'\] has 3 positions for the curve's 2 entries"):
+        plots.plot_history({"val loss": val}, x={"val loss": [1, 2, 3]})
+    with pytest.raises(ValueError, match="x names 'test loss', which is not a curve of history"):
+        plots.plot_history({"val loss": val}, x={"test loss": [1, 2]})
+
+
 def test_plot_history_rejects_bad_input(tmp_path):
     with pytest.raises(ValueError, match="history is empty"):
         plots.plot_history({}, tmp_path / "h.png")

@@ -161,22 +161,24 @@ def accuracy(logits, targets) -> float:
     """Fraction of examples whose largest logit is at the target class: multi-class accuracy.
 
     ``logits`` is ``(N, C)`` (a Tensor or an array; ``(C,)`` for one example) and ``targets`` ``N`` class
-    indices (an int array, a list, or a Tensor holding whole numbers). A tie goes to the first largest
-    logit, as ``argmax`` does. For ±1 labels and one score each, use ``accuracy_from_scores``.
+    indices in ``[0, C - 1]`` (an int array, a list, or a Tensor holding whole numbers: the rule of
+    ``chainrule.indices.class_indices``). A tie goes to the first largest logit, as ``argmax`` does. For
+    ±1 labels and one score each, use ``accuracy_from_scores``.
     """
     import numpy as np
 
+    from chainrule.indices import class_indices
+
     where = "accuracy"
     scores = np.asarray(logits.data if is_tensor(logits) else logits, dtype=float)
-    labels = np.asarray(targets.data if is_tensor(targets) else targets)
-    if scores.ndim == 1:
-        scores, labels = scores[None, :], labels.reshape(-1)
+    one = scores.ndim == 1  # one example: (C,) logits and one class index
+    if one:
+        scores = scores[None, :]
     if scores.ndim != 2 or scores.shape[1] == 0:
         raise ValueError(f"{where}: logits must have shape (N, C) with C >= 1, got {scores.shape}")
-    if labels.dtype.kind == "f" and np.all(np.isfinite(labels) & (labels == np.round(labels))):
-        labels = labels.astype(np.int64)
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"{where}: targets must be integer class indices, got dtype {labels.dtype}")
+    labels = class_indices(targets, scores.shape[1], where)
+    if one:
+        labels = labels.reshape(-1)
     if labels.shape != scores.shape[:1]:
         raise ValueError(
             f"{where}: logits have shape {scores.shape}, so targets need shape ({scores.shape[0]},), got {labels.shape}"

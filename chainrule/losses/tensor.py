@@ -14,6 +14,7 @@ import numpy as np
 
 from chainrule import array_math as xp
 from chainrule.autodiff import is_tensor
+from chainrule.indices import class_indices
 from chainrule.tensor import Tensor, as_float_array
 from chainrule.tensor_ops import Rule, constant, record
 
@@ -100,43 +101,34 @@ def binary_cross_entropy(predictions: Tensor, targets, reduction: str, from_logi
     return _reduce(-(y * predictions.log() + (1 - y) * (1 - predictions).log()), reduction)
 
 
+def _logits_shape_error(shape: tuple) -> ValueError:
+    return ValueError(
+        f"cross_entropy: logits must have shape (N, C), got {shape} "
+        "(or shape (C,) with a single class index for one example)"
+    )
+
+
 def cross_entropy(logits, targets, reduction: str):
-    """``(N, C)`` logits and ``N`` integer class indices, or ``(C,)`` logits and one index, as in PyTorch."""
+    """``(N, C)`` logits and ``N`` integer class indices, or ``(C,)`` logits and one index, as in PyTorch.
+
+    The targets follow ``chainrule.indices.class_indices``: integers, or a Tensor of whole numbers.
+    """
     where = "cross_entropy"
-    if targets is None:
-        raise TypeError(f"{where}: targets are None; pass one integer class index per example")
-    if isinstance(targets, Iterator):
-        targets = list(targets)  # NumPy would make one object out of a generator, not an array of its items
-    t = np.asarray(targets.data if is_tensor(targets) else targets)
-    if is_tensor(targets) and t.dtype.kind == "f":
-        # A Tensor holds floats: whole numbers among them are class indices, as PyTorch's int64 targets are.
-        if targets.requires_grad:
-            raise ValueError(f"{where}: targets are class indices, constants; pass them without requires_grad")
-        whole = np.isfinite(t) & (t == np.round(t))
-        if whole.all():
-            t = t.astype(np.int64)
-    if t.dtype.kind not in "iu":
-        held = " (a Tensor of targets must hold whole numbers)" if is_tensor(targets) else ""
-        raise TypeError(
-            f"{where}: targets must be integer class indices, got dtype {t.dtype}{held}; "
-            "convert them, e.g. np.asarray(targets, dtype=int)"
-        )
-    if logits.ndim == 1 and t.ndim == 0:
-        # One example, as PyTorch takes it: (C,) logits and one class index.
-        logits, t = logits.reshape(1, logits.shape[0]), t.reshape(1)
-    if logits.ndim != 2:
-        raise ValueError(
-            f"{where}: logits must have shape (N, C), got {logits.shape} "
-            "(or shape (C,) with a single class index for one example)"
-        )
-    n, c = logits.shape
+    if logits.ndim not in (1, 2):
+        raise _logits_shape_error(logits.shape)
+    c = logits.shape[-1]
     if c == 0:
         raise ValueError(f"{where}: logits have shape {logits.shape}: no classes to choose from")
+    t = class_indices(targets, c, where)
+    if logits.ndim == 1:
+        if t.ndim != 0:
+            raise _logits_shape_error(logits.shape)
+        # One example, as PyTorch takes it: (C,) logits and one class index.
+        logits, t = logits.reshape(1, c), t.reshape(1)
+    n = logits.shape[0]
     if t.shape != (n,):
         raise ValueError(f"{where}: logits have shape {logits.shape}, so targets need shape ({n},), got {t.shape}")
     _check_not_empty(logits, reduction, where)
-    if t.size and (t.min() < 0 or t.max() >= c):
-        raise ValueError(f"{where}: targets must lie in [0, {c - 1}], got values from {t.min()} to {t.max()}")
     picked = logits.log_softmax(axis=1)[np.arange(n), t]
     # Negated before reducing, so that an empty batch sums to 0.0 as in PyTorch, not to -0.0.
     return _reduce(-picked, reduction)

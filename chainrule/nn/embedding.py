@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.autodiff import is_tensor
+from chainrule.indices import class_indices
 from chainrule.nn.layers import _generator, _parameter_dtype
 from chainrule.nn.module import Module, check_size
 from chainrule.tensor import Tensor
@@ -19,8 +19,9 @@ class Embedding(Module):
 
     ``weight`` starts standard normal, N(0, 1), as in PyTorch; ``rng`` (an int seed, a
     ``numpy.random.Generator``, or None for NumPy's global generator) makes it reproducible. ``emb(X)``
-    takes integer indices of any shape (an int array, a list, or a Tensor holding whole numbers) and gives
-    a Tensor of shape ``X.shape + (embedding_dim,)``.
+    takes integer indices of any shape in ``[0, num_embeddings - 1]`` (an int array, a list, or a Tensor
+    holding whole numbers: the rule of ``chainrule.indices.class_indices``) and gives a Tensor of shape
+    ``X.shape + (embedding_dim,)``.
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, rng=None, dtype=np.float64):
@@ -34,27 +35,9 @@ class Embedding(Module):
         self.weight.label = "weight"
 
     def forward(self, indices) -> Tensor:
-        return self.weight[self._indices(indices)]
+        return self.weight[class_indices(indices, self.num_embeddings, repr(self), what="indices")]
 
     __call__ = forward
-
-    def _indices(self, indices) -> np.ndarray:
-        if indices is None:
-            raise TypeError(f"{self!r}: expected integer indices, got None")
-        array = np.asarray(indices.data if is_tensor(indices) else indices)
-        if array.dtype.kind == "f":
-            whole = np.isfinite(array) & (array == np.round(array))
-            if not whole.all():
-                raise TypeError(f"{self!r}: indices must be whole numbers, got {array[~whole].ravel()[0].item()!r}")
-            array = array.astype(np.int64)
-        elif array.dtype.kind not in "iu":
-            raise TypeError(f"{self!r}: indices must be integers, got dtype {array.dtype}")
-        if array.size and (array.min() < 0 or array.max() >= self.num_embeddings):
-            raise IndexError(
-                f"{self!r}: indices must lie in [0, {self.num_embeddings - 1}], got values from {array.min()} "
-                f"to {array.max()}"
-            )
-        return array
 
     def __repr__(self) -> str:
         return f"Embedding({self.num_embeddings}, {self.embedding_dim})"

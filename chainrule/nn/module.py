@@ -33,10 +33,13 @@ from chainrule.autodiff import is_tensor, zero_grad
 from chainrule.engine import Value
 
 
-def check_size(n, what: str, where: str) -> int:
-    """``n`` as an int if it is a positive whole number, else a ValueError naming ``where`` and ``what``."""
-    if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{where}: {what} must be a positive integer, got {n!r}")
+def check_size(n, what: str, where: str, minimum: int = 1) -> int:
+    """``n`` as an int if it is a whole number >= ``minimum`` (an int or a NumPy integer, never a bool), else a
+    ValueError naming ``where`` and ``what``: chainrule's one whole-number check, for layer sizes, batch
+    sizes, sample counts, seeds and schedule steps alike."""
+    if not isinstance(n, Integral) or isinstance(n, bool) or n < minimum:
+        wanted = "a positive integer" if minimum == 1 else f"a whole number >= {minimum}"
+        raise ValueError(f"{where}: {what} must be {wanted}, got {n!r}")
     return int(n)
 
 

@@ -59,6 +59,7 @@ def plot_history(
     path: str | Path | None = None,
     title: str = "Training history",
     xlabel: str = "step",
+    x: Mapping[str, Sequence[float]] | None = None,
 ):
     """Draw training curves, one line per entry of ``history`` (a name -> list of floats).
 
@@ -66,6 +67,8 @@ def plot_history(
     ...) goes on axes of its own to the right, so a loss of 2.3 and an accuracy of 0.9 are both
     readable; each axes is labelled with what it shows. ``xlabel`` says what one entry is, ``"step"``
     or ``"epoch"``: entry k is at x = k, counting from 0 as chainrule's training runs number them.
+    ``x`` gives a curve other positions (name -> one x per entry), e.g. a loss logged every 1,000 steps
+    at 1000, 2000, ...; curves measured at different moments then share the same axis.
 
     Returns the matplotlib figure; with a ``path`` (ending in .png) it is also saved there, and
     ``figure.saved_path`` is that path.
@@ -85,6 +88,16 @@ def plot_history(
         if ys.ndim != 1 or ys.size == 0:
             raise ValueError(f"plot_history: curve {name!r} must be a non-empty list of numbers, got shape {ys.shape}")
         curves[str(name)] = ys
+    positions = {name: np.arange(ys.size) for name, ys in curves.items()}
+    for name, xs in (x or {}).items():
+        if str(name) not in curves:
+            raise ValueError(f"plot_history: x names {name!r}, which is not a curve of history ({list(curves)})")
+        xs = np.asarray(xs, dtype=float)
+        if xs.shape != curves[str(name)].shape:
+            raise ValueError(
+                f"plot_history: x[{name!r}] has {xs.size} positions for the curve's {curves[str(name)].size} entries"
+            )
+        positions[str(name)] = xs
     losses = [name for name in curves if "loss" in name.lower()]
     others = [name for name in curves if name not in losses]
     groups = [(group, _axis_label(group, kind)) for group, kind in ((losses, "loss"), (others, "accuracy")) if group]
@@ -95,7 +108,7 @@ def plot_history(
         ax = fig.add_subplot(1, len(groups), column)
         for name in names:
             ys = curves[name]
-            ax.plot(np.arange(ys.size), ys, label=name, marker="." if ys.size <= 30 else None)
+            ax.plot(positions[name], ys, label=name, marker="." if ys.size <= 30 else None)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
