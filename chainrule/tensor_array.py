@@ -11,12 +11,13 @@ boolean tensors. ``one_hot`` (class indices as rows of 0s and a 1) is here for t
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from numbers import Integral
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chainrule.array_checks import at_fault, broadcasting, float_dtype, normalize_axes, some_values
+from chainrule.array_checks import broadcasting, float_dtype, normalize_axes
 from chainrule.autodiff import short_repr
 
 if TYPE_CHECKING:
@@ -203,40 +204,32 @@ def _rebuild_tensor(data: np.ndarray, grad, requires_grad: bool, label: str) -> 
 
 
 def one_hot(indices, num_classes: int | None = None, dtype=np.float64) -> Tensor:
-    """Class indices as one-hot rows, as ``torch.nn.functional.one_hot``: an index array of shape ``S`` gives
-    a Tensor of shape ``S + (num_classes,)``, 1 at each index and 0 elsewhere (of ``dtype``, float64 by
+    """Class indices as one-hot rows, as ``torch.nn.functional.one_hot``: indices of shape ``S`` give a
+    Tensor of shape ``S + (num_classes,)``, 1 at each index and 0 elsewhere (of ``dtype``, float64 by
     default: a Tensor holds floats). ``num_classes=None`` takes the largest index + 1.
 
-    ``indices``: ints, lists of them, an integer array, or floats that are whole numbers (a Tensor of
-    targets). Raises TypeError for other data, ValueError for an index that is not whole, negative or not
-    below ``num_classes``."""
+    ``indices`` are checked as ``cross_entropy`` checks its targets (``chainrule/indices.py``): integers, or
+    a Tensor of whole numbers. Raises TypeError for other data, ValueError for a bad ``num_classes`` or
+    none to infer, ``ClassIndexError`` (an IndexError and a ValueError) for an index out of range."""
+    from chainrule.indices import ClassIndexError, class_indices
     from chainrule.tensor_ops import constant
 
     dtype = float_dtype(dtype, "one_hot")
-    data = indices._data if isinstance(indices, ArrayFacts) else indices
+    if num_classes is not None and (
+        isinstance(num_classes, bool) or not isinstance(num_classes, Integral) or num_classes < 0
+    ):
+        raise ValueError(f"one_hot: num_classes must be an int >= 0 or None, got {num_classes!r}")
+    if isinstance(indices, Iterator):
+        indices = list(indices)  # read once, here: the error below looks at them again
     try:
-        array = np.asarray(data)
-    except ValueError as err:
-        raise ValueError(f"one_hot: cannot make an array of indices from {short_repr(indices)}: {err}") from None
-    if array.dtype.kind == "f":
-        whole = np.isfinite(array) & (array == np.floor(array))
-        if not whole.all():
-            raise ValueError(
-                f"one_hot: indices must be whole numbers, got {some_values(array[~whole])}{at_fault(~whole)}"
-            )
-    elif array.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: indices must be integers, got {short_repr(indices)} (dtype {array.dtype})")
-    array = array.astype(np.int64)
+        array = class_indices(indices, sys.maxsize if num_classes is None else num_classes, "one_hot", "indices")
+    except ClassIndexError:
+        if num_classes is not None:
+            raise
+        lowest = np.min(indices._data if isinstance(indices, ArrayFacts) else np.asarray(indices))
+        raise ClassIndexError(f"one_hot: indices must be >= 0, got {int(lowest)}") from None
     if num_classes is None:
         if array.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from no indices; pass num_classes")
         num_classes = int(array.max()) + 1
-    elif isinstance(num_classes, bool) or not isinstance(num_classes, Integral) or num_classes < 0:
-        raise ValueError(f"one_hot: num_classes must be an int >= 0 or None, got {num_classes!r}")
-    outside = (array < 0) | (array >= num_classes)
-    if outside.any():
-        raise ValueError(
-            f"one_hot: indices must be in [0, {num_classes}) for num_classes={num_classes}, got "
-            f"{array[outside][:5].tolist()}{at_fault(outside)}"
-        )
     return constant(np.eye(num_classes, dtype=dtype)[array])

@@ -14,6 +14,7 @@ from oracle import assert_close
 
 import chainrule
 from chainrule import Tensor, cat, one_hot, stack
+from chainrule.indices import ClassIndexError
 
 F32 = {"rtol": 1e-5, "atol": 1e-6}
 
@@ -149,20 +150,24 @@ def test_one_hot_matches_torch(torch, indices, num_classes):
     assert ours.shape == tuple(expected.shape) and ours.tolist() == expected.double().tolist()
 
 
-def test_one_hot_takes_whole_floats_and_a_dtype_and_refuses_bad_indices():
-    assert one_hot(Tensor([2.0, 0.0]), 3, dtype=np.float32).dtype == np.float32
+def test_one_hot_checks_indices_as_cross_entropy_does_and_takes_a_dtype():
+    assert one_hot(Tensor([2.0, 0.0]), 3, dtype=np.float32).dtype == np.float32  # a Tensor of whole numbers
     assert one_hot(Tensor([2.0, 0.0]), 3).tolist() == [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    assert one_hot(iter([1, 0])).tolist() == [[0.0, 1.0], [1.0, 0.0]]
     assert chainrule.one_hot is one_hot and {"cat", "stack", "one_hot"} <= set(dir(chainrule))
-    with pytest.raises(ValueError, match=r"one_hot: indices must be in \[0, 3\) for num_classes=3, got \[3, -1\]"):
+    with pytest.raises(ClassIndexError, match=r"one_hot: indices must lie in \[0, 2\], got values from -1 to 3"):
         one_hot([0, 3, -1], 3)
-    with pytest.raises(ValueError, match=r"one_hot: indices must be whole numbers, got \[1\.5\]"):
-        one_hot([0.0, 1.5])
-    with pytest.raises(TypeError, match=r"one_hot: indices must be integers"):
-        one_hot(["a"])
+    with pytest.raises(ClassIndexError, match=r"one_hot: indices must be >= 0, got -2"):
+        one_hot(iter([0, -2]))
+    with pytest.raises(TypeError, match=r"one_hot: indices must be integer class indices, got 1\.5"):
+        one_hot(Tensor([0.0, 1.5]))
+    with pytest.raises(TypeError, match=r"one_hot: indices must be integer class indices, got dtype float64"):
+        one_hot([0.0, 1.0])  # floats in a list: refused, as torch refuses a float tensor
     with pytest.raises(ValueError, match=r"one_hot: cannot infer num_classes from no indices"):
-        one_hot([])
-    with pytest.raises(ValueError, match=r"one_hot: num_classes must be an int >= 0 or None, got 2\.5"):
-        one_hot([0], 2.5)
+        one_hot(np.zeros(0, dtype=int))
+    for bad in (2.5, -1, True):
+        with pytest.raises(ValueError, match=rf"one_hot: num_classes must be an int >= 0 or None, got {bad}"):
+            one_hot([0], bad)
 
 
 # -- the dtype a Tensor keeps -------------------------------------------------------------------------------
