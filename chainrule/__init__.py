@@ -2,8 +2,9 @@
 
 ``Value``, ``numerical_derivative``, ``gradcheck``, ``chainrule.nn`` (Neuron, Layer, MLP),
 ``chainrule.losses``, ``chainrule.optim`` and ``no_grad`` need only the standard library. ``Tensor``
-and ``draw_dot`` load NumPy or graphviz the first time you use them; ``save``, ``load`` and
-``load_state_dict`` (a model to a safetensors file and back) load NumPy and safetensors when called.
+(with ``cat``, ``stack`` and ``one_hot``) and ``draw_dot`` load NumPy or graphviz the first time you use
+them; ``save``, ``load`` and ``load_state_dict`` (a model to a safetensors file and back) load NumPy and
+safetensors when called.
 """
 
 from chainrule.autodiff import grad, is_grad_enabled, no_grad
@@ -18,6 +19,9 @@ _LAZY = {
     "save": "chainrule.serialization",
     "load": "chainrule.serialization",
     "load_state_dict": "chainrule.serialization",
+    "cat": "chainrule.tensor_joins",
+    "stack": "chainrule.tensor_joins",
+    "one_hot": "chainrule.tensor_array",
 }
 
 __all__ = [

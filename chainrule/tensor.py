@@ -6,13 +6,13 @@ lets ``chainrule.autodiff.backpropagate`` (the one topological sort both engines
 node's ``_backward()`` from the output back to the leaves.
 
 This file is the node's bookkeeping and its operators (what it answers as an array, and how it is
-copied, is in ``tensor_array.py``). The operations, each with its derivative rule
-beside it, are in ``tensor_ops.py`` and ``tensor_shapes.py``: for arrays the local derivative is a
-matrix far too big to build, so an operation records a ``Rule``, one *vector-Jacobian product* per
-operand (``g * b`` and ``g * a`` for ``a * b``: the scalar rule), and the few arrays it reads
-(``c._saved``; never the node itself, so a graph is freed the moment it is no longer named). A rule
-runs on ndarrays for ``backward()``, and on Tensors for ``backward(create_graph=True)``, where the
-gradient comes back as a graph that can be differentiated again (``array_math.py``).
+copied, is in ``tensor_array.py``). The operations, each with its derivative rule beside it, are in
+``tensor_ops.py``, ``tensor_shapes.py`` and ``tensor_joins.py`` (``cat``, ``stack``): for arrays the
+local derivative is a matrix far too big to build, so an operation records a ``Rule``, one
+*vector-Jacobian product* per operand (``g * b`` and ``g * a`` for ``a * b``: the scalar rule), and the
+few arrays it reads (``c._saved``; never the node itself, so a graph is freed the moment it is no longer
+named). A rule runs on ndarrays for ``backward()``, and on Tensors for ``backward(create_graph=True)``,
+where the gradient comes back as a graph that can be differentiated again (``array_math.py``).
 
 The rules that keep the bookkeeping in one place:
 
@@ -33,44 +33,29 @@ NumPy and PyTorch; operations whose domain excludes some inputs (``log``, divisi
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 import numpy as np
 
-from chainrule.array_checks import as_float_array, float_dtype
+from chainrule.array_checks import as_float_array
 from chainrule.array_math import unbroadcast
 from chainrule.autodiff import Node, _grad_mode, backpropagate, no_grad
-from chainrule.tensor_array import ArrayFacts, _rebuild_tensor  # noqa: F401 (pickles name it here)
+from chainrule.tensor_array import HELD_ONCE, ArrayFacts, input_dtype, refcount
+from chainrule.tensor_array import _rebuild_tensor as _rebuild_tensor  # pickles name it here
 
 __all__ = ["Tensor", "no_grad", "unbroadcast", "linear", "sum_of_squares", "hinge_loss", "as_float_array"]  # noqa: F822
 
 _new = object.__new__
 
 
-def _holders_of_an_array_held_once() -> int:
-    """What ``sys.getrefcount`` says, inside ``Tensor.data``, of an array only its tensor holds: measured,
-    as it differs between Python versions (without reference counts, every saved array is copied)."""
-
-    class Holder:
-        __slots__ = ("_data",)
-
-    holder = Holder()
-    holder._data = np.empty(0)
-    data = holder._data  # the same references as in Tensor.data: the slot, a local name, the argument
-    return _refcount(data)
-
-
-_refcount = getattr(sys, "getrefcount", lambda obj: 1 << 30)
-_ALONE = _holders_of_an_array_held_once()
-
-
 class Tensor(ArrayFacts, Node):
     """An n-dimensional array in a computation graph, with the gradient of the final output in ``grad``.
 
-    ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data`` (a number, nested list or ndarray)
-    into a float64 array (or ``dtype``, e.g. ``np.float32``). ``grad`` is None until a ``backward()``
-    reaches it, then an ndarray of the same shape and dtype (a Tensor, after ``create_graph=True``).
+    ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data`` (a number, nested list, ndarray or
+    Tensor) into a float array: of ``dtype`` if given (e.g. ``np.float32``), else of ``data`` 's own float
+    dtype (float32 stays float32, as in PyTorch), else float64 (numbers, lists, integer arrays). ``grad``
+    is None until a ``backward()`` reaches it, then an ndarray of the same shape and dtype (a Tensor, after
+    ``create_graph=True``).
 
     A new operation can be written the notes' way: ``out = Tensor(data, _children=(a, b), _op='f')``,
     then ``out._backward = closure``, where the closure adds each operand's share of ``out.grad`` with
@@ -104,7 +89,7 @@ class Tensor(ArrayFacts, Node):
         _children: Sequence[Tensor] = (),
         _op: str = "",
     ):
-        dtype = float_dtype(dtype, "Tensor")
+        dtype = input_dtype(data, dtype)
         if type(data) is np.ndarray and data.dtype == dtype:
             self._data = data.copy()  # the common case, without the checks of as_float_array
         else:
@@ -138,7 +123,7 @@ class Tensor(ArrayFacts, Node):
         data = self._data
         # Copy only while something else may hold the array: a graph's saved operands, a view of it,
         # another tensor. If this tensor is its only holder (the graph is gone), nothing can be hurt.
-        if self._shared and (_refcount(data) > _ALONE or data.base is not None):
+        if self._shared and (refcount(data) > HELD_ONCE or data.base is not None):
             self._data = data = data.copy()
             self._shared = False
         return data
@@ -258,7 +243,7 @@ class Tensor(ArrayFacts, Node):
     # -- what chainrule.grad asks of a node (see autodiff.grad) ----------------------------------------
 
     def _weighted_total(self, outputs, grad_outputs) -> Tensor:
-        return ops.weighted_total(outputs, grad_outputs)
+        return shapes.weighted_total(outputs, grad_outputs)
 
     def _seed(self, create_graph: bool):
         ones = np.ones(self._data.shape, dtype=self._data.dtype)
@@ -330,9 +315,31 @@ class Tensor(ArrayFacts, Node):
         (as ``torch.amax`` does), so ``max`` of ``[1, 3, 3]`` sends half to each 3."""
         return shapes.reduce_max(self, axis, keepdims)
 
+    def min(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Smallest entry over ``axis``; ties share the gradient evenly, as in ``max`` (and ``torch.amin``)."""
+        return shapes.reduce_min(self, axis, keepdims)
+
+    def var(self, axis=None, correction: float = 1, keepdims: bool = False) -> Tensor:
+        """Variance over ``axis``: squared deviations from the mean, summed, over ``count - correction``.
+        ``correction=1`` (Bessel's, unbiased) is PyTorch's default; 0 is the population variance."""
+        return shapes.var(self, axis, correction, keepdims)
+
+    def std(self, axis=None, correction: float = 1, keepdims: bool = False) -> Tensor:
+        """Standard deviation, ``sqrt(var(...))``, with ``var`` 's ``correction`` (1 by default, as PyTorch)."""
+        return shapes.std(self, axis, correction, keepdims)
+
     def reshape(self, *shape) -> Tensor:
         """The same entries in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``; -1 is inferred."""
         return shapes.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
+
+    def view(self, *shape) -> Tensor:
+        """``reshape`` under PyTorch's name. Where the entries cannot be viewed in the new shape (after a
+        transpose) NumPy copies them, where PyTorch refuses a non-contiguous tensor."""
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Dimensions ``start_dim`` to ``end_dim`` (inclusive) joined into one, as ``torch.flatten``."""
+        return shapes.flatten(self, start_dim, end_dim)
 
     def transpose(self, *axes) -> Tensor:
         """Permute the axes: no arguments reverses them (``.T``); ``t.transpose(1, 0, 2)`` swaps the first two."""
@@ -347,6 +354,13 @@ class Tensor(ArrayFacts, Node):
 
     def log(self) -> Tensor:
         return ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def clamp(self, min=None, max=None) -> Tensor:
+        """Entries limited to ``[min, max]`` (None: no limit); the gradient passes where min <= x <= max, as torch."""
+        return ops.clamp(self, min, max)
 
     def tanh(self) -> Tensor:
         return ops.tanh(self)

@@ -1,16 +1,54 @@
 """What a ``Tensor`` answers as an array, apart from the graph: its shape and dtype, its numbers as a
-Python float, a NumPy array or a detached Tensor, its printout, and how it is copied and pickled
+Python float, int or list, a NumPy array or a detached Tensor, the position of its largest entries
+(``argmax``), elementwise comparisons (boolean arrays), its printout, and how it is copied and pickled
 (numbers, gradient and flags; never the graph). ``chainrule/tensor.py`` keeps the node's bookkeeping.
+
+None of these answers has a gradient, so none is a Tensor (which holds floats and may be differentiated):
+positions are int64 arrays and comparisons boolean arrays, as PyTorch answers them with integer and
+boolean tensors. ``one_hot`` (class indices as rows of 0s and a 1) is here for the same reason.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from numbers import Integral
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chainrule.array_checks import broadcasting, float_dtype, normalize_axes
+from chainrule.autodiff import short_repr
+
 if TYPE_CHECKING:
     from chainrule.tensor import Tensor
+
+
+def input_dtype(data, dtype) -> np.dtype:
+    """The dtype ``Tensor(data, dtype=dtype)`` holds: ``dtype`` if given; else a float array's or Tensor's
+    own (float32 stays float32, as in PyTorch); else float64 (numbers, lists, integer arrays)."""
+    if dtype is None:
+        kept = getattr(data, "dtype", None)
+        return kept if isinstance(kept, np.dtype) and kept.kind == "f" else np.dtype(np.float64)
+    return float_dtype(dtype, "Tensor")
+
+
+# -- copy on write (Tensor.data) asks how many references hold an array ---------------------------------
+def _holders_of_an_array_held_once() -> int:
+    """What ``sys.getrefcount`` says, inside ``Tensor.data``, of an array only its tensor holds: measured,
+    as it differs between Python versions (without reference counts, every saved array is copied)."""
+
+    class Holder:
+        __slots__ = ("_data",)
+
+    holder = Holder()
+    holder._data = np.empty(0)
+    data = holder._data  # the same references as in Tensor.data: the slot, a local name, the argument
+    return refcount(data)
+
+
+refcount = getattr(sys, "getrefcount", lambda obj: 1 << 30)
+HELD_ONCE = _holders_of_an_array_held_once()
 
 
 class ArrayFacts:
@@ -38,9 +76,67 @@ class ArrayFacts:
 
     def item(self) -> float:
         """The single number this Tensor holds, as a Python float."""
+        return self._one_number("item")
+
+    def __float__(self) -> float:  # float(t), for a one-element Tensor
+        return self._one_number("float")
+
+    def __int__(self) -> int:  # int(t), for a one-element Tensor: truncated toward zero, as int(2.7) is
+        return int(self._one_number("int"))
+
+    def _one_number(self, where: str) -> float:
         if self._data.size != 1:
-            raise ValueError(f"item: only a one-element Tensor can be converted to a number, got shape {self.shape}")
+            raise ValueError(f"{where}: only a one-element Tensor can be converted to a number, got shape {self.shape}")
         return self._data.item()
+
+    def tolist(self) -> list | float:
+        """The numbers as nested Python lists of floats (one float for a 0-d Tensor), as ``ndarray.tolist``."""
+        return self._data.tolist()
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> np.ndarray:
+        """The position of the largest entry (the first of ties; a NaN counts as largest), as ``torch.argmax``:
+        over the flattened Tensor when ``axis`` is None, else along ``axis``. An int64 array, with no
+        gradient (a position is not a number a Tensor holds). Raises ValueError for an empty Tensor."""
+        data = self._data
+        if axis is not None:
+            if isinstance(axis, bool) or not isinstance(axis, Integral):
+                raise TypeError(f"argmax: axis must be an int or None, got {short_repr(axis)}")
+            (axis,) = normalize_axes(axis, data.ndim, "argmax")
+        if data.size == 0:
+            raise ValueError(f"argmax: cannot take the argmax of an empty Tensor of shape {data.shape}")
+        return np.asarray(np.argmax(data, axis=axis, keepdims=keepdims), dtype=np.int64)
+
+    # -- comparisons: elementwise, as boolean arrays (PyTorch's); a Tensor stays hashable by identity ---
+
+    __hash__ = object.__hash__  # defining __eq__ would otherwise make Tensors unhashable
+
+    def _compare(self, other, ufunc, where: str):
+        if isinstance(other, ArrayFacts):
+            other = other._data
+        elif not isinstance(other, (np.ndarray, np.generic, int, float, list, tuple)):
+            return NotImplemented  # t == None, t == "x": False, as for any two unrelated objects
+        other = np.asarray(other)
+        if other.dtype.kind not in "biuf":
+            return NotImplemented
+        return np.asarray(broadcasting(ufunc, self._data, other, where))
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal, "==")
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal, "!=")
+
+    def __lt__(self, other):
+        return self._compare(other, np.less, "<")
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal, "<=")
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater, ">")
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal, ">=")
 
     def numpy(self) -> np.ndarray:
         """The data array itself (not a copy), as ``t.data`` gives it."""
@@ -105,3 +201,35 @@ def _rebuild_tensor(data: np.ndarray, grad, requires_grad: bool, label: str) -> 
     t._requires_grad = requires_grad
     t.label = label
     return t
+
+
+def one_hot(indices, num_classes: int | None = None, dtype=np.float64) -> Tensor:
+    """Class indices as one-hot rows, as ``torch.nn.functional.one_hot``: indices of shape ``S`` give a
+    Tensor of shape ``S + (num_classes,)``, 1 at each index and 0 elsewhere (of ``dtype``, float64 by
+    default: a Tensor holds floats). ``num_classes=None`` takes the largest index + 1.
+
+    ``indices`` are checked as ``cross_entropy`` checks its targets (``chainrule/indices.py``): integers, or
+    a Tensor of whole numbers. Raises TypeError for other data, ValueError for a bad ``num_classes`` or
+    none to infer, ``ClassIndexError`` (an IndexError and a ValueError) for an index out of range."""
+    from chainrule.indices import ClassIndexError, class_indices
+    from chainrule.tensor_ops import constant
+
+    dtype = float_dtype(dtype, "one_hot")
+    if num_classes is not None and (
+        isinstance(num_classes, bool) or not isinstance(num_classes, Integral) or num_classes < 0
+    ):
+        raise ValueError(f"one_hot: num_classes must be an int >= 0 or None, got {num_classes!r}")
+    if isinstance(indices, Iterator):
+        indices = list(indices)  # read once, here: the error below looks at them again
+    try:
+        array = class_indices(indices, sys.maxsize if num_classes is None else num_classes, "one_hot", "indices")
+    except ClassIndexError:
+        if num_classes is not None:
+            raise
+        lowest = np.min(indices._data if isinstance(indices, ArrayFacts) else np.asarray(indices))
+        raise ClassIndexError(f"one_hot: indices must be >= 0, got {int(lowest)}") from None
+    if num_classes is None:
+        if array.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from no indices; pass num_classes")
+        num_classes = int(array.max()) + 1
+    return constant(np.eye(num_classes, dtype=dtype)[array])

@@ -22,12 +22,14 @@ import numpy as np
 from chainrule import array_math as xp  # the rules' functions: NumPy's on arrays, these operations on Tensors
 from chainrule.array_checks import (
     as_float_array,
+    at_fault,
     broadcasting,
     check_pow_domain,
     div_by_zero_error,
     exp_overflow_error,
     log_domain_error,
     normalize_axes,
+    some_values,
 )
 from chainrule.autodiff import _grad_mode, short_repr
 from chainrule.tensor import Tensor
@@ -149,31 +151,6 @@ def lift(x: Tensor, other, where: str) -> Tensor:
     if other is None:
         raise TypeError(f"{where}: expected real numbers (a number, an array or a Tensor), got None")
     return constant(np.array(as_float_array(other, where, x._data.dtype), copy=True))
-
-
-def weighted_total(outputs: list, grad_outputs: list) -> Tensor:
-    """The one number ``chainrule.grad`` differentiates: the sum of each output, weighted by its entry of
-    ``grad_outputs`` (a constant: the gradient is taken through the outputs, never through it)."""
-    terms = []
-    for i, (o, g) in enumerate(zip(outputs, grad_outputs)):
-        if g is None:
-            if o.size != 1:
-                raise ValueError(
-                    f"grad: output {i} has shape {o.shape}; pass grad_outputs (an array of that shape for it) "
-                    "or reduce it first (.sum())"
-                )
-            terms.append(o)
-        else:
-            weight = constant(np.array(as_float_array(g, "grad (grad_outputs)", o.dtype), copy=True))
-            if weight.shape != o.shape:
-                raise ValueError(f"grad: grad_outputs[{i}] has shape {weight.shape}, output {i} has {o.shape}")
-            terms.append((o * weight).sum())
-    if len(terms) == 1 and terms[0] is outputs[0] and outputs[0].shape == ():
-        return terms[0]
-    total = terms[0].reshape(())
-    for t in terms[1:]:
-        total = total + t.reshape(())
-    return total
 
 
 # -- arithmetic ------------------------------------------------------------------------------------
@@ -299,6 +276,53 @@ def log(x: Tensor) -> Tensor:
     if not positive.all():
         raise log_domain_error(data, positive)
     return record(np.log(data), "log", (x,), LOG, (data,))
+
+
+def _sqrt_vjp(g, out):
+    # d(sqrt x)/dx = 1 / (2 sqrt x): infinite at x = 0, as in PyTorch
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g / (2.0 * out)
+
+
+SQRT = Rule("out", _sqrt_vjp)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    data = x._data
+    negative = data < 0
+    if negative.any():
+        raise ValueError(f"sqrt: input must be >= 0, got {some_values(data[negative])}{at_fault(negative)}")
+    out = np.sqrt(data)
+    return record(out, "sqrt", (x,), SQRT, (out,))
+
+
+# d clamp(x)/dx is 1 where min <= x <= max (at a bound too, as in PyTorch) and 0 outside: a constant mask
+CLAMP = Rule("inside", lambda g, inside: g * inside)
+
+
+def clamp(x: Tensor, low=None, high=None) -> Tensor:
+    low, high = _bound(low, "min"), _bound(high, "max")
+    if low is None and high is None:
+        raise ValueError("clamp: min and max are both None; give min, max or both")
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"clamp: min ({low!r}) is greater than max ({high!r})")
+    data = x._data
+    inside = np.ones(data.shape, dtype=bool)
+    if low is not None:
+        inside &= data >= low
+    if high is not None:
+        inside &= data <= high
+    return record(np.clip(data, low, high), "clamp", (x,), CLAMP, (inside.astype(data.dtype),))
+
+
+def _bound(bound, name: str) -> float | None:
+    if bound is None:
+        return None
+    if isinstance(bound, bool) or not isinstance(bound, (int, float, np.integer, np.floating)):
+        raise TypeError(f"clamp: {name} must be a number or None, got {short_repr(bound)}")
+    if math.isnan(bound):
+        raise ValueError(f"clamp: {name} is NaN")
+    return float(bound)
 
 
 TANH = Rule("out", lambda g, t: g * (1.0 - t * t))  # d(tanh x)/dx = 1 - tanh(x)**2

@@ -1,4 +1,5 @@
-"""The Tensor operations that move entries around: matrix products, reductions, reshapes, indexing.
+"""The Tensor operations that move entries around: matrix products, reductions (sum, mean, max, min,
+var, std, and the weighted total ``chainrule.grad`` differentiates), reshapes, indexing.
 
 As in ``chainrule/tensor_ops.py``, each operation computes its result and ``record`` s it with its
 ``Rule`` beside it. Their rules are made of the same kinds of operations: the gradient of a sum is
@@ -14,10 +15,10 @@ import math
 import numpy as np
 
 from chainrule import array_math as xp  # the rules' functions: NumPy's on arrays, these operations on Tensors
-from chainrule.array_checks import matmul_error, normalize_axes
+from chainrule.array_checks import as_float_array, matmul_error, normalize_axes
 from chainrule.autodiff import short_repr
 from chainrule.tensor import Tensor
-from chainrule.tensor_ops import PASS_ON, Rule, lift, record
+from chainrule.tensor_ops import PASS_ON, Rule, constant, lift, record
 
 # -- matrix product --------------------------------------------------------------------------------
 # d(A @ B)/dA: g @ B.T, d(A @ B)/dB: A.T @ g
@@ -93,23 +94,109 @@ def reduce_mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     return record(out, "mean", (x,), MEAN, (data.shape, _kept_shape(data.shape, axes), scale))
 
 
-def _max_vjp(g, entries, top, axes, kept):
-    # The largest entries share the gradient evenly: a constant, so the second derivative is 0.
+def weighted_total(outputs: list, grad_outputs: list) -> Tensor:
+    """The one number ``chainrule.grad`` differentiates: the sum of each output, weighted by its entry of
+    ``grad_outputs`` (a constant: the gradient is taken through the outputs, never through it)."""
+    terms = []
+    for i, (o, g) in enumerate(zip(outputs, grad_outputs)):
+        if g is None:
+            if o.size != 1:
+                raise ValueError(
+                    f"grad: output {i} has shape {o.shape}; pass grad_outputs (an array of that shape for it) "
+                    "or reduce it first (.sum())"
+                )
+            terms.append(o)
+        else:
+            weight = constant(np.array(as_float_array(g, "grad (grad_outputs)", o.dtype), copy=True))
+            if weight.shape != o.shape:
+                raise ValueError(f"grad: grad_outputs[{i}] has shape {weight.shape}, output {i} has {o.shape}")
+            terms.append((o * weight).sum())
+    if len(terms) == 1 and terms[0] is outputs[0] and outputs[0].shape == ():
+        return terms[0]
+    total = terms[0].reshape(())
+    for t in terms[1:]:
+        total = total + t.reshape(())
+    return total
+
+
+def _extreme_vjp(g, entries, top, axes, kept):
+    # The entries equal to the result share the gradient evenly: a constant, so the second derivative is 0.
     winners = entries == top
     return g.reshape(kept) * (winners / winners.sum(axis=axes, keepdims=True))
 
 
-MAX = Rule("entries top axes kept", _max_vjp)
+EXTREME = Rule("entries top axes kept", _extreme_vjp)  # max's rule, and min's
 
 
 def reduce_max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    return _reduce_extreme(x, axis, keepdims, "max")
+
+
+def reduce_min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    return _reduce_extreme(x, axis, keepdims, "min")
+
+
+def _reduce_extreme(x: Tensor, axis, keepdims: bool, which: str) -> Tensor:
     data = x._data
-    axes = normalize_axes(axis, data.ndim, "max")
+    axes = normalize_axes(axis, data.ndim, which)
     if data.size == 0:
-        raise ValueError(f"max: cannot take the max of an empty Tensor of shape {data.shape}")
-    top = data.max(axis=axes, keepdims=True)
+        raise ValueError(f"{which}: cannot take the {which} of an empty Tensor of shape {data.shape}")
+    top = getattr(data, which)(axis=axes, keepdims=True)
     out = top if keepdims else (top.reshape(()) if axes is None else np.squeeze(top, axis=axes))
-    return record(out, "max", (x,), MAX, (data, top, axes, top.shape))
+    return record(out, which, (x,), EXTREME, (data, top, axes, top.shape))
+
+
+# d var / dx_i = 2 (x_i - mean) / (count - correction): `scale` is 2 / (count - correction)
+def _var_vjp(g, x, axes, kept, scale):
+    return _with_kept_axes(g, kept) * (scale * (x - x.mean(axis=axes, keepdims=True)))
+
+
+def _std_vjp(g, x, out, axes, kept, scale):
+    # through the square root (g / (2 std)), then var's rule; 0 where the std is 0 (all entries equal),
+    # as PyTorch does, instead of 0 / 0
+    zero = xp.numbers_of(out) == 0.0
+    through_sqrt = xp.where(zero, 0.0, g / (2.0 * xp.where(zero, 1.0, out)))
+    return _var_vjp(through_sqrt, x, axes, kept, scale)
+
+
+VAR = Rule("x axes kept scale", _var_vjp)
+STD = Rule("x out axes kept scale", _std_vjp)
+
+
+def var(x: Tensor, axis=None, correction: float = 1, keepdims: bool = False) -> Tensor:
+    out, saved = _variance(x._data, axis, correction, keepdims, "var")
+    return record(out, "var", (x,), VAR, saved)
+
+
+def std(x: Tensor, axis=None, correction: float = 1, keepdims: bool = False) -> Tensor:
+    variance, (data, *rest) = _variance(x._data, axis, correction, keepdims, "std")
+    out = np.sqrt(variance)
+    return record(out, "std", (x,), STD, (data, out, *rest))
+
+
+def _variance(data: np.ndarray, axis, correction, keepdims: bool, where: str) -> tuple:
+    """The variance of ``data`` and what var's rule reads: the entries, the axes, the kept shape, the scale."""
+    axes = normalize_axes(axis, data.ndim, where)
+    divisor = _variance_divisor(data.shape, axes, correction, where)
+    out = np.asarray(np.var(data, axis=axes, ddof=correction, keepdims=keepdims), dtype=data.dtype)
+    return out, (data, axes, _kept_shape(data.shape, axes), 2.0 / divisor)
+
+
+def _variance_divisor(shape: tuple, axes, correction, where: str) -> float:
+    """``count - correction``, the divisor of a variance, or an error: never a silent NaN or infinity."""
+    if isinstance(correction, bool) or not isinstance(correction, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: correction must be a number (1: Bessel's, 0: none), got {short_repr(correction)}")
+    if not correction >= 0:
+        raise ValueError(f"{where}: correction must be >= 0, got {correction!r}")
+    count = math.prod(shape) if axes is None else math.prod(shape[a] for a in axes)
+    if count <= correction:
+        over = "the whole tensor" if axes is None else f"axis {axes[0] if len(axes) == 1 else axes}"
+        raise ValueError(
+            f"{where}: {count} entr{'y' if count == 1 else 'ies'} over {over} of shape {shape} with "
+            f"correction={correction} leaves count - correction = {count - correction} to divide by; use more "
+            "entries, or correction=0 (the population variance)"
+        )
+    return count - correction
 
 
 # -- shapes and indexing ---------------------------------------------------------------------------
@@ -123,6 +210,21 @@ def reshape(x: Tensor, shape: tuple) -> Tensor:
     except (ValueError, TypeError):
         raise ValueError(f"reshape: cannot reshape shape {data.shape} ({data.size} entries) into {shape}") from None
     return record(out, "reshape", (x,), RESHAPE, (data.shape,))
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    shape = x._data.shape or (1,)  # a 0-d Tensor flattens to one entry, as in PyTorch
+    dims = []
+    for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"flatten: {name} must be an int, got {short_repr(dim)}")
+        if not -len(shape) <= dim < len(shape):
+            raise ValueError(f"flatten: {name}={dim} is out of range for shape {x.shape}")
+        dims.append(int(dim) % len(shape))
+    start, end = dims
+    if start > end:
+        raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} for shape {x.shape}")
+    return reshape(x, (*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :]))
 
 
 TRANSPOSE = Rule("inverse", lambda g, inverse: g.transpose(inverse))

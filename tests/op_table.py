@@ -39,10 +39,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from oracle import check_against_torch, numbers_of
 
-from chainrule import Tensor, Value, gradcheck
+from chainrule import Tensor, Value, cat, gradcheck, stack
 from chainrule.engine import Inputs, value_sum, weighted_sum
 from chainrule.engine import sum_of_squares as value_sum_of_squares
 from chainrule.losses import binary_cross_entropy, cross_entropy, hinge, l2_penalty, mse
+from chainrule.nn import BatchNorm1d, Embedding, Flatten
 from chainrule.tensor import hinge_loss, linear
 from chainrule.tensor import sum_of_squares as tensor_sum_of_squares
 
@@ -275,6 +276,15 @@ def F(torch):
 
 
 INDEX_ROWS = np.array([0, 2, 0, 0])
+
+
+def ramp(shape) -> np.ndarray:
+    """0, 0.1, 0.2, ... in ``shape``: added to the operand of std and batch norm, so that the fixed point
+    (every entry equal) is not where the spread is 0. There std has no derivative (torch's second one is
+    NaN), and batch norm's second derivatives are rounding errors divided by eps ** 1.5."""
+    return np.arange(float(np.prod(shape))).reshape(tuple(shape)) / 10
+
+
 MATRIX = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])  # a constant left operand of `@`
 
 OPS = [
@@ -415,6 +425,70 @@ OPS = [
     on_tensors("a[index pairs]", lambda a: a[np.arange(3), np.array([1, 3, 1])], lambda t, a: a[[0, 1, 2], [1, 3, 1]]),
     on_tensors("a[rows, 1:3]", lambda a: a[np.array([1, 1]), 1:3], lambda torch, a: a[[1, 1], 1:3]),
     on_tensors("a[mask]", lambda a: a[np.array([True, False, True])], lambda torch, a: a[[True, False, True]]),
+    on_tensors("view", lambda a: a.view(4, 3) * a.view((2, 6)).reshape(4, 3), lambda t, a: a.view(4, 3) ** 2),
+    # NumPy copies the transposed entries where torch's view would refuse them: reshape's numbers
+    on_tensors("view(-1) of a transpose", lambda a: a.T.view(-1), lambda torch, a: reversed_axes(torch, a).reshape(-1)),
+    on_tensors("flatten", lambda a: a.flatten(), None, (2, 3, 4)),
+    on_tensors("flatten(1)", lambda a: a.flatten(1), None, (2, 3, 4)),
+    on_tensors("flatten(0, 1)", lambda a: a.flatten(0, 1), None, (2, 3, 4)),
+    on_tensors("flatten(-2, -1)", lambda a: a.flatten(-2, -1), None, (2, 3, 4)),
+    # -- more elementwise functions and reductions (Tensors) ------------------------------------------
+    Op("sqrt", *same(lambda a: a.sqrt()), (NON_NEGATIVE,), TENSORS, smooth=(SMALL_POSITIVE,)),
+    # Not in random programs: an operand within rounding of a bound may land on either side of it.
+    # The edge values put entries on the bounds, where the gradient passes (as in torch).
+    Op("clamp(-1, 2)", *same(lambda a: a.clamp(-1, 2.0)), (REAL,), TENSORS, smooth=(SMALL,), programs=False),
+    Op("clamp(min=0)", *same(lambda a: a.clamp(min=0.0)), (REAL,), TENSORS, smooth=(AWAY_FROM_KINK,), programs=False),
+    Op("clamp(max=0.5)", *same(lambda a: a.clamp(max=0.5)), (REAL,), TENSORS, smooth=(SMALL,), programs=False),
+    on_tensors("min", lambda a: a.min(), lambda torch, a: a.amin()),
+    on_tensors("min(axis=1)", lambda a: a.min(axis=1), lambda torch, a: a.amin(dim=1)),
+    on_tensors(
+        "min(axis=(0, 2), keepdims)",
+        lambda a: a.min(axis=(0, 2), keepdims=True),
+        lambda torch, a: a.amin(dim=(0, 2), keepdim=True),
+        (2, 3, 4),
+    ),
+    on_tensors("var", lambda a: a.var()),
+    on_tensors("var(axis=1)", lambda a: a.var(axis=1), lambda torch, a: a.var(dim=1)),
+    on_tensors(
+        "var(axis=0, correction=0, keepdims)",
+        lambda a: a.var(axis=0, correction=0, keepdims=True),
+        lambda torch, a: a.var(dim=0, correction=0, keepdim=True),
+    ),
+    on_tensors(
+        "var(axis=(0, 2), correction=2)",
+        lambda a: a.var(axis=(0, 2), correction=2),
+        lambda torch, a: a.var(dim=(0, 2), correction=2),
+        (2, 3, 4),
+    ),
+    on_tensors(
+        "std",
+        lambda a: (a + ramp(a.shape)).std(),
+        lambda torch, a: (a + torch.tensor(ramp(a.shape))).std(),
+        programs=False,
+    ),
+    on_tensors(
+        "std(axis=0)",
+        lambda a: (a + ramp(a.shape)).std(axis=0),
+        lambda torch, a: (a + torch.tensor(ramp(a.shape))).std(dim=0),
+        programs=False,
+    ),
+    on_tensors(
+        "std(axis=(1, 2), correction=0, keepdims)",
+        lambda a: (a + ramp(a.shape)).std(axis=(1, 2), correction=0, keepdims=True),
+        lambda torch, a: (a + torch.tensor(ramp(a.shape))).std(dim=(1, 2), correction=0, keepdim=True),
+        (2, 3, 4),
+        programs=False,
+    ),
+    # std where every entry is equal: 0, and a gradient of 0 (as in torch), not 0 / 0; no second derivative
+    Op(
+        "std of equal entries",
+        lambda a: (a * 0.0 + 1.5).std(axis=1),
+        lambda torch, a: (a * 0.0 + 1.5).std(1),
+        (SMALL,),
+        TENSORS,
+        smooth=NOT_SMOOTH,
+        programs=False,
+    ),
 ]
 
 
@@ -580,6 +654,91 @@ OPS += [
         TENSORS,
         programs=False,
     ),
+]
+
+
+# -- joining Tensors: each operand's share is cut back out of the gradient --------------------------
+def joined(name: str, ours: Callable, theirs: Callable, shapes: tuple, arity: int = 2) -> Op:
+    return Op(name, ours, theirs, (SMALL,) * arity, TENSORS, shapes=shapes, programs=False)
+
+
+OPS += [
+    joined("cat", lambda a, b: cat([a, b]), lambda torch, a, b: torch.cat([a, b]), (((3, 4), (2, 4)), ((3,), (5,)))),
+    joined(
+        "cat(axis=1) of a, b, a",
+        lambda a, b: cat((a, b, a), axis=1),
+        lambda torch, a, b: torch.cat((a, b, a), dim=1),
+        (((3, 4), (3, 2)),),
+    ),
+    joined(
+        "cat(axis=-1) with an array",
+        lambda a: cat([np.ones((3, 1)), a], axis=-1),
+        lambda torch, a: torch.cat([torch.ones(3, 1), a], dim=-1),
+        (((3, 4),),),
+        arity=1,
+    ),
+    joined("stack", lambda a, b: stack([a, b]), lambda torch, a, b: torch.stack([a, b]), (((3, 4), (3, 4)), ((), ()))),
+    joined(
+        "stack(axis=-1) of a, b, a",
+        lambda a, b: stack([a, b, a], axis=-1),
+        lambda torch, a, b: torch.stack([a, b, a], dim=-1),
+        (((3, 4), (3, 4)),),
+    ),
+    joined(
+        "stack(axis=1)",
+        lambda a, b: stack([a, b], axis=1),
+        lambda torch, a, b: torch.stack([a, b], dim=1),
+        (((2, 3, 4), (2, 3, 4)),),
+    ),
+]
+
+
+# -- layers as functions of their parameters: the layer made, its parameters replaced by the operands ----
+def embedding_lookup(weight: Tensor, indices) -> Tensor:
+    layer = Embedding(*weight.shape)
+    layer.weight = weight
+    return layer(indices)
+
+
+def batch_norm_training(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    layer = BatchNorm1d(weight.shape[0])
+    layer.weight, layer.bias = weight, bias
+    return layer(x)
+
+
+ROWS = Domain(0, 4, (0, 4), as_int=True)  # indices of the rows of a (5, 3) embedding table
+OPS += [
+    # the makemore lookup C[X]: rows picked many times each get every pick's share of the gradient
+    Op(
+        "C[X] (rows picked repeatedly)",
+        lambda C, X: C[X],
+        lambda torch, C, X: C[torch.as_tensor(X)],
+        (SMALL, ROWS),
+        TENSORS,
+        shapes=(((5, 3), (8, 3)),),
+        constants=(1,),
+        programs=False,
+    ),
+    Op(
+        "nn.Embedding",
+        embedding_lookup,
+        lambda torch, w, X: F(torch).embedding(torch.as_tensor(X), w),
+        (SMALL, ROWS),
+        TENSORS,
+        shapes=(((5, 3), (6, 2)), ((5, 3), (4,))),
+        constants=(1,),
+        programs=False,
+    ),
+    Op(
+        "nn.BatchNorm1d (training)",
+        lambda x, w, b: batch_norm_training(x + ramp(x.shape), w, b),
+        lambda torch, x, w, b: F(torch).batch_norm(x + torch.tensor(ramp(x.shape)), None, None, w, b, training=True),
+        (SMALL, SMALL, SMALL),
+        TENSORS,
+        shapes=(((6, 4), (4,), (4,)), ((4, 3, 2), (3,), (3,))),
+        programs=False,
+    ),
+    on_tensors("nn.Flatten", lambda a: Flatten()(a), lambda torch, a: torch.nn.Flatten()(a), (2, 3, 4), programs=False),
 ]
 OPS += [
     Op(
