@@ -76,10 +76,9 @@ class BatchNorm1d(Module):
                     f"{x.shape}; use a bigger batch, or eval() to use the running statistics"
                 )
             mean = x.mean(axis=axes, keepdims=True)
-            centred = x - mean
-            var = (centred * centred).mean(axis=axes, keepdims=True)  # biased: divided by count
+            var = x.var(axis=axes, correction=0, keepdims=True)  # biased: divided by count, as PyTorch normalises
             self._update_running(mean.data.reshape(c), var.data.reshape(c) * (count / (count - 1)))
-            out = centred * (var + self.eps) ** -0.5
+            out = (x - mean) * (var + self.eps) ** -0.5
         else:
             mean = self.running_mean.data.reshape(shape)
             scale = 1.0 / np.sqrt(self.running_var.data.reshape(shape) + self.eps)
