@@ -184,6 +184,16 @@ class ArrayFacts:
             raise TypeError("len() of a 0-d Tensor")
         return len(self._data)
 
+    def __bool__(self) -> bool:
+        # As in PyTorch and NumPy: a one-element Tensor is true when its number is nonzero; any other has no
+        # one truth value (without this, bool() would fall back on len(): True for any non-empty rows).
+        if self._data.size != 1:
+            raise ValueError(
+                f"bool: a Tensor of shape {self.shape} holds {self._data.size} numbers, so it has no one truth "
+                "value; say which you mean: (t != 0).any() or (t != 0).all()"
+            )
+        return bool(self._data.reshape(()))
+
     def __repr__(self) -> str:
         extras = ", requires_grad=True" if self.requires_grad else ""
         extras += f", label={self.label!r}" if self.label else ""

@@ -283,7 +283,7 @@ def test_flatten_matches_torch(torch, dims):
 
 
 def test_flatten_refuses_dimensions_out_of_range():
-    with pytest.raises(IndexError, match=r"^Flatten\(start_dim=3, end_dim=-1\): dimensions out of range"):
+    with pytest.raises(ValueError, match=r"^flatten: start_dim=3 is out of range for shape \(2, 3\)"):
         Flatten(3)(np.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"start_dim comes after end_dim"):
         Flatten(2, 1)(np.zeros((2, 3, 4)))

@@ -283,3 +283,13 @@ def test_view_copies_where_torch_would_refuse_and_flatten_errors(torch):
         Tensor(numbers).flatten(0, 2)
     with pytest.raises(TypeError, match=r"flatten: start_dim must be an int"):
         Tensor(numbers).flatten(0.5)
+
+
+def test_truth_value_is_the_one_numbers_or_an_error_as_in_pytorch(torch):
+    for numbers in ([0.0], [[2.5]], -1.0, 0.0, [float("nan")]):
+        assert bool(Tensor(numbers)) == bool(torch.tensor(numbers))
+    for numbers in ([1.0, 2.0], [[0.0], [0.0]], []):
+        with pytest.raises(ValueError, match=r"^bool: a Tensor of shape .* has no one truth value; say which you mean"):
+            bool(Tensor(numbers))
+        with pytest.raises(RuntimeError):
+            bool(torch.tensor(numbers))

@@ -175,16 +175,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
 
     def __call__(self, x) -> Tensor:
-        x = _as_tensor(x, self)
-        ndim = max(x.ndim, 1)  # a 0-d input flattens like a 1-element vector, as in PyTorch
-        start, end = self.start_dim, self.end_dim
-        if not (-ndim <= start < ndim and -ndim <= end < ndim):
-            raise IndexError(f"{self!r}: dimensions out of range for an input of shape {x.shape}")
-        start, end = start % ndim, end % ndim
-        if start > end:
-            raise ValueError(f"{self!r}: start_dim comes after end_dim for an input of shape {x.shape}")
-        shape = x.shape or (1,)
-        return x.reshape(*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
+        return _as_tensor(x, self).flatten(self.start_dim, self.end_dim)
 
     forward = __call__  # the PyTorch name for the same computation
 
