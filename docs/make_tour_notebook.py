@@ -3,8 +3,8 @@
     python docs/make_tour_notebook.py            # rewrite docs/tour.ipynb from README.md
     python docs/make_tour_notebook.py --check    # exit 1 if docs/tour.ipynb is not what README.md gives
 
-Every ```python block of the sections "A tour that follows the notes" and "The gradient is a graph too"
-becomes a code cell, the text around them markdown cells. A few cells of the notebook's own show the
+Every ```python block of the sections "A tour that follows the notes", "The gradient is a graph too" and
+"Next: makemore" becomes a code cell, the text around them markdown cells. A few cells of the notebook's own show the
 graphs inline (``draw_dot(L)``, ``backward_walk(L)``): they carry the tag ``display`` and follow the
 README block named in DISPLAY_CELLS. Outputs are left out and cell ids are fixed, so the file changes
 only when the README does; tests/test_notebook.py checks that it is up to date and runs it in a kernel.
@@ -21,7 +21,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 NOTEBOOK = ROOT / "docs" / "tour.ipynb"
-SECTIONS = ("## A tour that follows the notes", "## The gradient is a graph too")
+SECTIONS = ("## A tour that follows the notes", "## The gradient is a graph too", "## Next: makemore")
 DISPLAY_TAG = "display"
 
 # (text of the README block the cells follow, markdown to introduce them, their code cells)
@@ -49,7 +49,7 @@ DISPLAY_CELLS = (
 HEADER = """# chainrule: a tour that follows the notes
 
 The tour of chainrule's [README](../README.md), cell by cell: from a derivative as a slope to
-`Value`, `backward()`, `MLP`, training, Tensors and gradients that are graphs. Run the cells in
+`Value`, `backward()`, `MLP`, training, Tensors, gradients that are graphs, and on to makemore. Run the cells in
 order; the graphs draw inline (with Graphviz, as `draw_dot` does everywhere).
 
 This notebook is generated from README.md by `python docs/make_tour_notebook.py`: edit the README,

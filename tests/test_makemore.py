@@ -147,3 +147,11 @@ def test_the_command_refuses_bad_settings_in_one_line(argv, message, capsys):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_split_loss_goes_through_a_split_in_chunks_with_the_same_mean(dataset):
+    model = makemore.names_model(seed=2)
+    whole = makemore.split_loss(model, dataset.val, chunk=len(dataset.val.X))
+    assert abs(makemore.split_loss(model, dataset.val, chunk=1000) - whole) < 1e-12
+    with pytest.raises(ValueError, match="split_loss: the split holds no examples"):
+        makemore.split_loss(model, dataset.val._replace(X=dataset.val.X[:0], Y=dataset.val.Y[:0]))

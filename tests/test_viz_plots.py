@@ -69,6 +69,8 @@ def test_plot_history_puts_curves_logged_at_different_steps_on_one_axis():
     lines = {line.get_label(): line for line in figure.axes[0].lines}
     assert list(lines["train loss"].get_xdata()) == [500, 1000, 1500, 2000]
     assert list(lines["val loss"].get_xdata()) == [1000, 2000] and list(lines["val loss"].get_ydata()) == val
+    long = plots.plot_history({"val loss": val}, x={"val loss": [100_000, 200_000]})
+    assert long.axes[0].xaxis.get_major_formatter()(50_000, 0) == "50k"  # not five digits that run together
     with pytest.raises(ValueError, match=r"x\['val loss'\] has 3 positions for the curve's 2 entries"):
         plots.plot_history({"val loss": val}, x={"val loss": [1, 2, 3]})
     with pytest.raises(ValueError, match="x names 'test loss', which is not a curve of history"):

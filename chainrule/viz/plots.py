@@ -111,6 +111,9 @@ def plot_history(
             ax.plot(positions[name], ys, label=name, marker="." if ys.size <= 30 else None)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
+        if max(positions[name].max() for name in names) >= 10_000:
+            # 200,000 steps: "50k", not "50000" (five-digit labels run into each other)
+            ax.xaxis.set_major_formatter(lambda value, _: f"{value / 1000:g}k")
         ax.grid(True, alpha=0.3)
         ax.legend()
     return _finish(fig, path)
