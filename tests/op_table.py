@@ -43,7 +43,7 @@ from chainrule import Tensor, Value, cat, gradcheck, stack
 from chainrule.engine import Inputs, value_sum, weighted_sum
 from chainrule.engine import sum_of_squares as value_sum_of_squares
 from chainrule.losses import binary_cross_entropy, cross_entropy, hinge, l2_penalty, mse
-from chainrule.nn import BatchNorm1d, Embedding, Flatten
+from chainrule.nn import BatchNorm1d, Dropout, Embedding, Flatten
 from chainrule.tensor import hinge_loss, linear
 from chainrule.tensor import sum_of_squares as tensor_sum_of_squares
 
@@ -706,6 +706,30 @@ def batch_norm_training(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
     return layer(x)
 
 
+RUNNING_MEAN, RUNNING_VAR = np.array([0.5, -1.0, 0.25, 2.0]), np.array([1.5, 0.2, 4.0, 1.0])
+
+
+def batch_norm_evaluation(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    layer = BatchNorm1d(weight.shape[0])
+    layer.weight, layer.bias = weight, bias
+    layer.running_mean.data, layer.running_var.data = RUNNING_MEAN.copy(), RUNNING_VAR.copy()
+    return layer.eval()(x)
+
+
+DROPOUT_SEED = 7
+
+
+def dropout_training(x: Tensor) -> Tensor:
+    return Dropout(0.5, rng=DROPOUT_SEED)(x)
+
+
+def dropout_as_pytorch_defines_it(torch, x):
+    """torch.nn.Dropout's definition, with the mask chainrule's seeded generator draws (torch's own
+    generator draws other masks): each entry kept with probability 1 - p, and scaled by 1 / (1 - p)."""
+    keep = np.random.default_rng(DROPOUT_SEED).random(size=tuple(x.shape)) >= 0.5
+    return x * torch.tensor(keep.astype(float)) / (1 - 0.5)
+
+
 ROWS = Domain(0, 4, (0, 4), as_int=True)  # indices of the rows of a (5, 3) embedding table
 OPS += [
     # the makemore lookup C[X]: rows picked many times each get every pick's share of the gradient
@@ -738,7 +762,26 @@ OPS += [
         shapes=(((6, 4), (4,), (4,)), ((4, 3, 2), (3,), (3,))),
         programs=False,
     ),
+    Op(
+        "nn.BatchNorm1d (eval)",
+        batch_norm_evaluation,
+        lambda torch, x, w, b: F(torch).batch_norm(
+            x, torch.tensor(RUNNING_MEAN), torch.tensor(RUNNING_VAR), w, b, training=False
+        ),
+        (SMALL, SMALL, SMALL),
+        TENSORS,
+        shapes=(((6, 4), (4,), (4,)), ((3, 4, 2), (4,), (4,))),
+        programs=False,
+    ),
     on_tensors("nn.Flatten", lambda a: Flatten()(a), lambda torch, a: torch.nn.Flatten()(a), (2, 3, 4), programs=False),
+    on_tensors("nn.Dropout (training)", dropout_training, dropout_as_pytorch_defines_it, (4, 5), programs=False),
+    on_tensors(
+        "nn.Dropout (eval)",
+        lambda a: Dropout(0.5, rng=DROPOUT_SEED).eval()(a),
+        lambda torch, a: torch.nn.Dropout(0.5).eval()(a),
+        (4, 5),
+        programs=False,
+    ),
 ]
 OPS += [
     Op(
