@@ -16,6 +16,11 @@ from chainrule.autodiff import is_tensor, short_repr
 from chainrule.domains import div_by_zero, exp_overflow, log_domain, pow_domain
 
 
+class AxisError(ValueError, IndexError):
+    """An axis or dimension out of range for a tensor's shape: a ValueError, as chainrule's other bad values
+    are, and an IndexError, as PyTorch reports a dimension out of range (NumPy's AxisError is both too)."""
+
+
 def float_dtype(dtype, where: str) -> np.dtype:
     if dtype is None:
         return np.dtype(np.float64)
@@ -70,7 +75,7 @@ def normalize_axes(axis, ndim: int, where: str) -> tuple[int, ...] | None:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"{where}: axis must be an int or a tuple of ints, got {axis!r}")
         if not -ndim <= a < ndim:
-            raise ValueError(f"{where}: axis {a} is out of range for a tensor with {ndim} dimension(s)")
+            raise AxisError(f"{where}: axis {a} is out of range for a tensor with {ndim} dimension(s)")
         normalized.append(int(a) % ndim)
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"{where}: axis {axis!r} repeats an axis")

@@ -21,6 +21,7 @@ import numpy as np
 
 from chainrule import array_math as xp  # the rules' functions: NumPy's on arrays, these operations on Tensors
 from chainrule.array_checks import (
+    AxisError,
     as_float_array,
     at_fault,
     broadcasting,
@@ -367,7 +368,7 @@ def _softmax_axes(axis, ndim: int, where: str):
     normalized over itself (None); any other axis is out of range there too."""
     if ndim == 0:
         if isinstance(axis, bool) or axis not in (0, -1):
-            raise ValueError(f"{where}: axis {axis!r} is out of range for a 0-d tensor (use 0 or -1)")
+            raise AxisError(f"{where}: axis {axis!r} is out of range for a 0-d tensor (use 0 or -1)")
         return None
     return normalize_axes(axis, ndim, where)
 

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from chainrule import array_math as xp  # the rules' functions: NumPy's on arrays, these operations on Tensors
-from chainrule.array_checks import as_float_array, matmul_error, normalize_axes
+from chainrule.array_checks import AxisError, as_float_array, matmul_error, normalize_axes
 from chainrule.autodiff import short_repr
 from chainrule.tensor import Tensor
 from chainrule.tensor_ops import PASS_ON, Rule, constant, lift, record
@@ -219,7 +219,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
             raise TypeError(f"flatten: {name} must be an int, got {short_repr(dim)}")
         if not -len(shape) <= dim < len(shape):
-            raise ValueError(f"flatten: {name}={dim} is out of range for shape {x.shape}")
+            raise AxisError(f"flatten: {name}={dim} is out of range for shape {x.shape}")
         dims.append(int(dim) % len(shape))
     start, end = dims
     if start > end:

@@ -293,3 +293,13 @@ def test_truth_value_is_the_one_numbers_or_an_error_as_in_pytorch(torch):
             bool(Tensor(numbers))
         with pytest.raises(RuntimeError):
             bool(torch.tensor(numbers))
+
+
+def test_an_axis_out_of_range_is_the_index_error_pytorch_raises_and_a_value_error(torch):
+    t = Tensor(np.zeros((2, 3)))
+    for attempt in (lambda: t.sum(axis=2), lambda: t.flatten(0, 5), lambda: t.softmax(axis=-3)):
+        with pytest.raises(IndexError, match="out of range") as caught:
+            attempt()
+        assert isinstance(caught.value, ValueError)
+    with pytest.raises(IndexError):
+        torch.zeros((2, 3)).sum(dim=2)
