@@ -428,10 +428,13 @@ OPS = [
     on_tensors("view", lambda a: a.view(4, 3) * a.view((2, 6)).reshape(4, 3), lambda t, a: a.view(4, 3) ** 2),
     # NumPy copies the transposed entries where torch's view would refuse them: reshape's numbers
     on_tensors("view(-1) of a transpose", lambda a: a.T.view(-1), lambda torch, a: reversed_axes(torch, a).reshape(-1)),
-    on_tensors("flatten", lambda a: a.flatten(), None, (2, 3, 4)),
-    on_tensors("flatten(1)", lambda a: a.flatten(1), None, (2, 3, 4)),
-    on_tensors("flatten(0, 1)", lambda a: a.flatten(0, 1), None, (2, 3, 4)),
-    on_tensors("flatten(-2, -1)", lambda a: a.flatten(-2, -1), None, (2, 3, 4)),
+    # Not in random programs: where nothing changes (a 1-D input) torch's flatten returns the input itself,
+    # so a program's "interior" node would be the leaf in torch and get that leaf's gradient; chainrule's
+    # flatten always makes a node of its own
+    on_tensors("flatten", lambda a: a.flatten(), None, (2, 3, 4), programs=False),
+    on_tensors("flatten(1)", lambda a: a.flatten(1), None, (2, 3, 4), programs=False),
+    on_tensors("flatten(0, 1)", lambda a: a.flatten(0, 1), None, (2, 3, 4), programs=False),
+    on_tensors("flatten(-2, -1)", lambda a: a.flatten(-2, -1), None, (2, 3, 4), programs=False),
     # -- more elementwise functions and reductions (Tensors) ------------------------------------------
     Op("sqrt", *same(lambda a: a.sqrt()), (NON_NEGATIVE,), TENSORS, smooth=(SMALL_POSITIVE,)),
     # Not in random programs: an operand within rounding of a bound may land on either side of it.
