@@ -36,6 +36,7 @@ from chainrule.autodiff import _grad_mode, short_repr
 from chainrule.tensor import Tensor
 
 _new = object.__new__
+FLOAT64 = np.dtype(np.float64)
 
 
 # -- what an operation records ---------------------------------------------------------------------
@@ -145,7 +146,7 @@ def lift(x: Tensor, other, where: str) -> Tensor:
         return other
     if type(other) is float or type(other) is int:
         dtype = x._data.dtype
-        if dtype == np.float64:
+        if dtype is FLOAT64:  # by identity: == against a type converts it to a dtype first, every time
             return constant(np.asarray(other, dtype=dtype))
         with np.errstate(over="ignore"):  # 1e300 in float32 is inf, as in PyTorch: no warning
             return constant(np.asarray(other, dtype=dtype))
@@ -341,9 +342,9 @@ RELU = Rule("slope", lambda g, slope: g * slope)
 
 def relu(x: Tensor) -> Tensor:
     out = np.maximum(x._data, 0.0)
-    # np.sign(out) is 1 where out > 0, 0 where out == 0 and NaN where out is NaN; fmin prefers the number
-    # to a NaN, so the slope is 1 there (doing it always costs less than looking for a NaN first)
-    slope = np.fmin(np.sign(out), 1.0)
+    # out is >= 0 or NaN, so out != 0 is exactly "x > 0 or NaN": two NumPy calls (the float mask made
+    # once here) where sign-then-fmin took three and measured 50% longer
+    slope = (out != 0.0).astype(out.dtype)
     return record(out, "ReLU", (x,), RELU, (slope,))
 
 

@@ -119,6 +119,23 @@ def test_leaf_gradients_accumulate_and_zero_grad_resets_them():
     assert x.grad.tolist() == [3.0, 3.0, 3.0]
 
 
+def test_a_leaf_gradient_is_an_array_of_its_own():
+    # _accumulate keeps a rule's fresh array for a leaf instead of copying it; a gradient passed on
+    # unchanged (a + b), or held by an interior node, must still be copied.
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    s = a + b
+    total = s.sum()
+    total.backward()
+    assert not np.shares_memory(a.grad, b.grad)
+    assert not np.shares_memory(a.grad, s.grad)
+    a.grad += 1.0  # changing one leaf's gradient in place changes nothing else
+    assert b.grad.tolist() == [1.0, 1.0] and s.grad.tolist() == [1.0, 1.0]
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    ((w * 3.0).sum() + (w * w).sum()).backward()  # the first share kept, the second added into it
+    assert w.grad.tolist() == [5.0, 7.0]
+
+
 def test_two_losses_through_a_shared_subgraph_add_up_at_the_leaves(torch):
     data = np.array([0.3, -0.7, 1.1])
     x = Tensor(data, requires_grad=True)
