@@ -14,10 +14,9 @@ normalisation from part 3), built from chainrule's layers:
 
 and trained as the lecture trains it: 200,000 steps of SGD on random batches of 32 examples, with the
 cross-entropy of the true next character as the loss, from a learning rate of 0.1. One change: the rate
-comes down along a half cosine to 0.001, where the lecture drops it to 0.01 halfway; that reaches a lower
-validation loss on the same steps (``train_names``).
-``train_names`` is that loop; ``split_loss`` measures a model on a whole split, and ``sample_names``
-makes names up.
+comes down along a half cosine to 0.001, where the lecture drops it to 0.01 halfway, which reaches a lower
+validation loss on the same steps. ``train_names`` is that loop; ``split_loss`` measures a model on a
+whole split, and ``sample_names`` makes names up.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from chainrule.data import XY, NamesDataset, names_dataset, random_batch
 from chainrule.losses import cross_entropy
 from chainrule.optim import SGD
 from chainrule.progress import progress_bar
-from chainrule.sampling import multinomial
+from chainrule.sampling import as_generator, multinomial
 from chainrule.schedules import CosineAnnealingLR
 from chainrule.training import RunResult, _check_loss, _check_settings, _save_pictures
 
@@ -66,7 +65,7 @@ def names_model(
     first loss is about -ln(1/27) = 3.30 rather than a confident, wrong guess. ``seed`` (an int or a
     ``numpy.random.Generator``) makes the weights reproducible.
     """
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = as_generator(seed, "names_model")
     fan_in = block_size * embedding_dim
     model = nn.Sequential(
         nn.Embedding(vocab_size, embedding_dim, rng=rng, dtype=dtype),
@@ -104,7 +103,7 @@ def split_loss(model, split: XY, chunk: int = 20_000) -> float:
 def sample_names(model, dataset: NamesDataset, count: int = 20, seed: int | np.random.Generator | None = 0) -> list:
     """``count`` names made up by ``model``: each starts from a context of dots and takes one character
     at a time, drawn from the model's probabilities (``multinomial``), until it draws ``"."``."""
-    generator = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    generator = as_generator(seed, "sample_names")
     was_training = model.training
     model.eval()  # one example at a time: batch norm must use its running statistics
     made = []
@@ -139,8 +138,8 @@ def train_names(
 
     Each step draws ``batch_size`` random training examples (with repeats) and takes one SGD step on their
     mean cross-entropy; the learning rate starts at ``lr`` and comes down to ``lr / 100`` along a half
-    cosine (``CosineAnnealingLR``). ``seed`` sets
-    the weights, the batches and the sampled names (the split itself is always the lecture's). The
+    cosine (``CosineAnnealingLR``). ``seed`` sets the weights, the batches and the sampled names (the
+    split itself is always the lecture's). The
     result's ``final`` holds the train and validation losses (batch norm in evaluation mode), its
     ``samples`` the names made up, and its ``history`` the mean training loss and the validation loss at
     ``LOG_POINTS`` points (each training entry the mean over the steps since the last). With ``out_dir``
@@ -151,7 +150,7 @@ def train_names(
     where = "train_names"
     _check_settings(where, lr, steps=steps, batch_size=batch_size)
     dataset = names_dataset(BLOCK_SIZE, SPLIT_SEED) if dataset is None else dataset
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed, where)
     model = names_model(dataset.vocab_size, dataset.block_size, seed=rng)
     optimizer = SGD(model.parameters(), lr=lr)
     # From lr down to lr / 100 along a half cosine, where the lecture drops lr to lr / 10 halfway: on the
@@ -195,8 +194,8 @@ def train_names(
         final={"train loss": split_loss(model, dataset.train), "val loss": split_loss(model, dataset.val)},
         model=model,
         task={"dataset": "names", "block_size": dataset.block_size, "split_seed": SPLIT_SEED, "seed": seed},
+        samples=sample_names(model, dataset, samples, rng),
     )
-    result.samples = sample_names(model, dataset, samples, rng)
     if out_dir is not None:
         _save_pictures(
             result,

@@ -65,6 +65,11 @@ def _kept_shape(shape: tuple, axes) -> tuple:
     return (1,) * len(shape) if axes is None else tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def _count(shape: tuple, axes) -> int:
+    """How many entries a reduction over ``axes`` (None: all) takes into each result."""
+    return math.prod(shape) if axes is None else math.prod(shape[a] for a in axes)
+
+
 # The gradient of a sum is copied back to every entry that was summed; a mean's is scaled by 1/count.
 def _with_kept_axes(g, kept: tuple):
     # The reduced axes put back as 1s, so g lines up with the input; a single number (a full reduction,
@@ -88,7 +93,7 @@ def reduce_mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     axes = normalize_axes(axis, data.ndim, "mean")
     if data.size == 0:
         raise ValueError(f"mean: cannot average an empty Tensor of shape {data.shape}")
-    scale = 1.0 / (data.size if axes is None else math.prod(data.shape[a] for a in axes))
+    scale = 1.0 / _count(data.shape, axes)
     # np.add.reduce is ndarray.sum without the Python wrapper (several times faster on small arrays)
     out = np.add.reduce(data, axis=axes, keepdims=keepdims) * scale
     return record(out, "mean", (x,), MEAN, (data.shape, _kept_shape(data.shape, axes), scale))
@@ -188,7 +193,7 @@ def _variance_divisor(shape: tuple, axes, correction, where: str) -> float:
         raise TypeError(f"{where}: correction must be a number (1: Bessel's, 0: none), got {short_repr(correction)}")
     if not correction >= 0:
         raise ValueError(f"{where}: correction must be >= 0, got {correction!r}")
-    count = math.prod(shape) if axes is None else math.prod(shape[a] for a in axes)
+    count = _count(shape, axes)
     if count <= correction:
         over = "the whole tensor" if axes is None else f"axis {axes[0] if len(axes) == 1 else axes}"
         raise ValueError(

@@ -155,3 +155,13 @@ def test_split_loss_goes_through_a_split_in_chunks_with_the_same_mean(dataset):
     assert abs(makemore.split_loss(model, dataset.val, chunk=1000) - whole) < 1e-12
     with pytest.raises(ValueError, match="split_loss: the split holds no examples"):
         makemore.split_loss(model, dataset.val._replace(X=dataset.val.X[:0], Y=dataset.val.Y[:0]))
+
+
+def test_a_bad_seed_is_named_by_the_function_that_took_it(dataset):
+    for call, where in (
+        (lambda: makemore.names_model(seed=-1), "names_model"),
+        (lambda: makemore.sample_names(makemore.names_model(seed=0), dataset, seed=2.5), "sample_names"),
+        (lambda: makemore.train_names(steps=1, seed=-3, progress=False, dataset=dataset), "train_names"),
+    ):
+        with pytest.raises(ValueError, match=rf"^{where}: seed must be None, a whole number >= 0 or a numpy Generator"):
+            call()
