@@ -64,7 +64,7 @@ def zeros_like(x):
 
 def broadcast_to(x, shape: tuple[int, ...]):
     """``x`` repeated along its axes of length 1 up to ``shape`` (the gradient of a sum, spread back)."""
-    if not _is_numbers(x):
+    if type(x) is not np.ndarray and not _is_numbers(x):
         return _on_tensors().broadcast_to(x, shape)
     full = np.empty(shape, dtype=x.dtype)  # an array of its own: a leaf may later add into it in place
     full[...] = x

@@ -126,9 +126,10 @@ def backpropagate(
         order = topological_order(root)
         # An interior node's grad is this pass's alone: clear what an earlier pass left there, so a
         # node that receives nothing now (a custom rule that skips it) pushes nothing stale onward.
+        before = root._GRAD_BEFORE_BACKWARD  # one engine per graph
         for node in order:
             if node._prev and node is not root:
-                node.grad = node._GRAD_BEFORE_BACKWARD
+                node.grad = before
         if seed is not _SEEDED:
             if root._prev:
                 root.grad = seed

@@ -267,45 +267,26 @@ class Tensor(ArrayFacts, Node):
         return Tensor(g, dtype=self._data.dtype)
 
     # -- the operations, each defined with its derivative rule in chainrule/tensor_ops.py -------------
-
-    def __add__(self, other) -> Tensor:
-        return ops.add(self, other)
+    # (``a + b``, ``a * b``, ``t.exp()`` and the other operators that take the tensor first are the
+    # operations themselves, set at the end of this file; here are those that need more.)
 
     def __radd__(self, other) -> Tensor:  # other + self
         return ops.add(ops.lift(self, other, "add"), self)
 
-    def __sub__(self, other) -> Tensor:
-        return ops.sub(self, other)
-
     def __rsub__(self, other) -> Tensor:  # other - self
         return ops.sub(ops.lift(self, other, "sub"), self)
-
-    def __mul__(self, other) -> Tensor:
-        return ops.mul(self, other)
 
     def __rmul__(self, other) -> Tensor:  # other * self
         return ops.mul(ops.lift(self, other, "mul"), self)
 
-    def __truediv__(self, other) -> Tensor:
-        return ops.div(self, other)
-
     def __rtruediv__(self, other) -> Tensor:  # other / self
         return ops.div(ops.lift(self, other, "div"), self)
-
-    def __pow__(self, other) -> Tensor:
-        return ops.power(self, other)
 
     def __rpow__(self, other) -> Tensor:  # other ** self
         return ops.power(ops.lift(self, other, "pow"), self)
 
-    def __matmul__(self, other) -> Tensor:
-        return shapes.matmul(self, other)
-
     def __rmatmul__(self, other) -> Tensor:  # other @ self
         return shapes.matmul(ops.lift(self, other, "matmul"), self)
-
-    def __neg__(self) -> Tensor:  # -self
-        return ops.neg(self)
 
     def __getitem__(self, index) -> Tensor:
         """NumPy indexing: ints, slices, integer or boolean arrays and tuples of them, e.g.
@@ -359,30 +340,9 @@ class Tensor(ArrayFacts, Node):
     def T(self) -> Tensor:
         return shapes.transpose(self, ())
 
-    def exp(self) -> Tensor:
-        return ops.exp(self)
-
-    def log(self) -> Tensor:
-        return ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
-
     def clamp(self, min=None, max=None) -> Tensor:
         """Entries limited to ``[min, max]`` (None: no limit); the gradient passes where min <= x <= max, as torch."""
         return ops.clamp(self, min, max)
-
-    def tanh(self) -> Tensor:
-        return ops.tanh(self)
-
-    def relu(self) -> Tensor:
-        return ops.relu(self)
-
-    def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
-
-    def abs(self) -> Tensor:
-        return ops.absolute(self)
 
     def softmax(self, axis: int = -1) -> Tensor:
         """``exp(x) / sum(exp(x))`` along ``axis``, computed after subtracting the max (never overflows)."""
@@ -396,6 +356,13 @@ class Tensor(ArrayFacts, Node):
 # The operations need the class above, so they are loaded after it.
 from chainrule import tensor_ops as ops  # noqa: E402
 from chainrule import tensor_shapes as shapes  # noqa: E402
+
+# The operators and the elementwise functions are the operations themselves: ``a * b`` runs
+# ``ops.mul(a, b)`` with no method in between (a method that only forwards costs a Python call per node).
+Tensor.__add__, Tensor.__sub__, Tensor.__mul__, Tensor.__truediv__ = ops.add, ops.sub, ops.mul, ops.div
+Tensor.__pow__, Tensor.__matmul__, Tensor.__neg__ = ops.power, shapes.matmul, ops.neg
+Tensor.exp, Tensor.log, Tensor.sqrt, Tensor.abs = ops.exp, ops.log, ops.sqrt, ops.absolute
+Tensor.tanh, Tensor.relu, Tensor.sigmoid = ops.tanh, ops.relu, ops.sigmoid
 
 
 def __getattr__(name: str):

@@ -83,6 +83,8 @@ MEAN = Rule("shape kept scale", lambda g, shape, kept, scale: xp.broadcast_to(_w
 
 def reduce_sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     data = x._data
+    if axis is None and not keepdims:  # the whole tensor to one number: the usual loss term
+        return record(np.add.reduce(data, axis=None), "sum", (x,), SUM, (data.shape, ()))
     axes = normalize_axes(axis, data.ndim, "sum")
     out = np.add.reduce(data, axis=axes, keepdims=keepdims)
     return record(out, "sum", (x,), SUM, (data.shape, _kept_shape(data.shape, axes)))

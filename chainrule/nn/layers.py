@@ -142,8 +142,9 @@ class Linear(Module):
             self.bias.label = "bias"
 
     def __call__(self, x) -> Tensor:
-        x = _as_tensor(x, self, self.weight.dtype)
-        if not x.shape or x.shape[-1] != self.nin:
+        x = _as_tensor(x, self, self.weight._data.dtype)
+        shape = x._data.shape
+        if not shape or shape[-1] != self.nin:
             raise ValueError(
                 f"{self!r}: expected inputs whose last dimension is {self.nin} (features), got shape {x.shape}"
             )
