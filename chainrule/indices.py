@@ -16,7 +16,7 @@ import numpy as np
 
 from chainrule.autodiff import is_tensor
 
-__all__ = ["ClassIndexError", "class_indices"]
+__all__ = ["ClassIndexError", "class_indices", "tensor_indices"]
 
 
 class ClassIndexError(IndexError, ValueError):
@@ -36,15 +36,7 @@ def class_indices(indices, count: int, where: str, what: str = "targets") -> np.
     if isinstance(indices, Iterator):
         indices = list(indices)  # NumPy would make one object out of a generator, not an array of its items
     if is_tensor(indices):
-        if indices.requires_grad:
-            raise ValueError(f"{where}: {what} are indices, constants; pass them without requires_grad")
-        array = indices.data
-        whole = np.isfinite(array) & (array == np.round(array))
-        if not whole.all():
-            raise TypeError(
-                f"{where}: {what} must be integer class indices, got {array[~whole].ravel()[0].item()!r} "
-                f"in a Tensor of dtype {array.dtype} (a Tensor of {what} must hold whole numbers)"
-            )
+        array = tensor_indices(indices, where, what, "class indices")
     else:
         array = np.asarray(indices)
         if array.dtype.kind not in "iu":
@@ -57,3 +49,21 @@ def class_indices(indices, count: int, where: str, what: str = "targets") -> np.
         low, high = int(array.min()), int(array.max())
         raise ClassIndexError(f"{where}: {what} must lie in [0, {count - 1}], got values from {low} to {high}")
     return array.astype(np.int64, copy=False)
+
+
+def tensor_indices(tensor, where: str, what: str, kind: str, error: type = TypeError) -> np.ndarray:
+    """The numbers a Tensor holds, checked to be whole (still floats: the caller checks their range before it
+    converts them). A Tensor always holds floats, so one holding whole numbers stands in for PyTorch's
+    integer tensor. ``what`` names the argument in the errors and
+    ``kind`` the indices ("class indices"). Raises ``error`` naming the first entry that is not a whole
+    number, and ValueError for a Tensor that requires grad (indices are constants)."""
+    if tensor.requires_grad:
+        raise ValueError(f"{where}: {what} must not require grad (indices are constants, with no gradient to follow)")
+    array = tensor.data
+    whole = np.isfinite(array) & (array == np.round(array))
+    if not whole.all():
+        raise error(
+            f"{where}: {what} must hold whole numbers (integer {kind}), got {array[~whole].ravel()[0].item()!r} "
+            f"in a Tensor of dtype {array.dtype}"
+        )
+    return array

@@ -17,6 +17,7 @@ import numpy as np
 from chainrule import array_math as xp  # the rules' functions: NumPy's on arrays, these operations on Tensors
 from chainrule.array_checks import AxisError, as_float_array, matmul_error, normalize_axes
 from chainrule.autodiff import short_repr
+from chainrule.indices import tensor_indices
 from chainrule.tensor import Tensor
 from chainrule.tensor_ops import PASS_ON, Rule, constant, lift, record
 
@@ -249,8 +250,11 @@ INDEX = Rule("index shape basic", lambda g, index, shape, basic: xp.scatter(g, i
 
 
 def index(x: Tensor, index) -> Tensor:
+    # A Tensor of whole numbers picks entries, as PyTorch's integer tensors do (chainrule's hold floats)
     if isinstance(index, Tensor):
-        index = index._data
+        index = _tensor_index(index, x._data.shape)
+    elif isinstance(index, tuple) and any(isinstance(item, Tensor) for item in index):
+        index = tuple(_tensor_index(item, x._data.shape) if isinstance(item, Tensor) else item for item in index)
     data = x._data
     try:
         out = data[index]
@@ -260,6 +264,14 @@ def index(x: Tensor, index) -> Tensor:
     index = _own_copy_of_index(index)  # the caller may change their index array before backward
     out = out if type(out) is np.ndarray else np.asarray(out)
     return record(out, "index", (x,), INDEX, (index, data.shape, basic))
+
+
+def _tensor_index(t: Tensor, shape: tuple) -> np.ndarray:
+    numbers = tensor_indices(t, "index", "a Tensor used as an index", "indices", IndexError)
+    # No length comes near 2**62: anything that far out is out of bounds, and must not wrap around in int64
+    if numbers.size and np.abs(numbers).max() >= 2.0**62:
+        raise IndexError(f"index: {float(np.abs(numbers).max())!r} is out of bounds for a Tensor of shape {shape}")
+    return numbers.astype(np.int64)
 
 
 def _own_copy_of_index(index):

@@ -66,7 +66,7 @@ def test_embedding_initialisation_is_standard_normal_and_seeded():
     [
         (np.array([5]), IndexError, r"indices must lie in \[0, 4\], got values from 5 to 5"),
         (np.array([-1]), IndexError, r"indices must lie in \[0, 4\]"),
-        (Tensor([1.5]), TypeError, r"indices must be integer class indices, got 1\.5 in a Tensor"),
+        (Tensor([1.5]), TypeError, r"indices must hold whole numbers \(integer class indices\), got 1\.5 in a Tensor"),
         (np.array([True]), TypeError, r"indices must be integer class indices, got dtype bool"),
         (np.array([1.0]), TypeError, r"indices must be integer class indices, got dtype float64"),
         (None, TypeError, r"indices are None"),

@@ -70,6 +70,41 @@ def test_embedding_lookup_scatter_adds_the_gradient_of_repeated_rows_like_torch(
     assert np.count_nonzero(C.grad.any(axis=1)) == len(np.unique(X))  # rows never picked get 0
 
 
+@pytest.mark.parametrize("as_tensor", ["alone", "in a tuple"])
+def test_a_tensor_of_whole_numbers_indexes_as_torch_integer_tensors_do(torch, as_tensor):
+    # chainrule's Tensors hold floats, so a Tensor of whole numbers stands in for PyTorch's int64 tensor
+    rng = np.random.default_rng(1)
+    numbers, rows = rng.standard_normal((6, 4)), np.array([[1, 5], [5, -1]])
+    x, tx = Tensor(numbers, requires_grad=True), torch.tensor(numbers, requires_grad=True)
+    if as_tensor == "alone":
+        ours, theirs = x[Tensor(rows)], tx[torch.tensor(rows)]
+    else:
+        ours, theirs = x[Tensor(rows), 2], tx[torch.tensor(rows), 2]
+    (ours * ours).sum().backward()
+    (theirs * theirs).sum().backward()
+    assert_close(ours.data, theirs, rtol=0, what="value")
+    assert_close(x.grad, tx.grad, rtol=1e-15, what="gradient")  # row 5 picked twice: both shares
+
+
+@pytest.mark.parametrize(
+    "index, error, match",
+    [
+        (
+            Tensor([1.5]),
+            IndexError,
+            r"^index: a Tensor used as an index must hold whole numbers \(integer indices\), got 1\.5",
+        ),
+        ((Tensor([np.nan]), 0), IndexError, r"^index: a Tensor used as an index must hold whole numbers .*got nan"),
+        (Tensor([1.0], requires_grad=True), ValueError, r"^index: a Tensor used as an index must not require grad"),
+        (Tensor([6.0]), IndexError, r"^index: index 6 is out of bounds for axis 0 with size 6"),
+        (Tensor([-1e300]), IndexError, r"^index: 1e\+300 is out of bounds for a Tensor of shape \(6, 2\)$"),
+    ],
+)
+def test_a_tensor_index_that_is_no_index_names_what_is_wrong(index, error, match):
+    with pytest.raises(error, match=match):
+        Tensor(np.zeros((6, 2)))[index]
+
+
 # -- answers without a gradient ----------------------------------------------------------------------------
 ARGMAX_DATA = np.array([[1.0, 5.0, 5.0, -2.0], [7.0, 0.0, 7.0, 3.0], [np.nan, 1.0, 2.0, np.nan]])
 
@@ -159,7 +194,7 @@ def test_one_hot_checks_indices_as_cross_entropy_does_and_takes_a_dtype():
         one_hot([0, 3, -1], 3)
     with pytest.raises(ClassIndexError, match=r"one_hot: indices must be >= 0, got -2"):
         one_hot(iter([0, -2]))
-    with pytest.raises(TypeError, match=r"one_hot: indices must be integer class indices, got 1\.5"):
+    with pytest.raises(TypeError, match=r"one_hot: indices must hold whole numbers \(integer class indices\), got 1\.5"):
         one_hot(Tensor([0.0, 1.5]))
     with pytest.raises(TypeError, match=r"one_hot: indices must be integer class indices, got dtype float64"):
         one_hot([0.0, 1.0])  # floats in a list: refused, as torch refuses a float tensor
