@@ -4,7 +4,6 @@ digits (1,797 real 8x8 scans; an 80/20 stratified split), ``chainrule train digi
 
 from __future__ import annotations
 
-from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from chainrule import data
 from chainrule.autodiff import no_grad
 from chainrule.losses import cross_entropy
 from chainrule.nn import Linear, ReLU, Sequential
+from chainrule.nn.module import check_size
 from chainrule.optim import Adam
 from chainrule.progress import progress_bar
 from chainrule.tensor import Tensor
@@ -39,8 +39,7 @@ def train_digits(
     """
 
     _check_settings("train_digits", lr, epochs=epochs)
-    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"train_digits: batch_size must be a whole number >= 1, got {batch_size!r}")
+    batch_size = check_size(batch_size, "batch_size", "train_digits")
     task = {"dataset": "digits", "test_size": DIGITS_TEST_SIZE, "seed": seed}
     split = data.digits(seed=seed, test_size=DIGITS_TEST_SIZE)
     model = digits_model(seed, hidden)

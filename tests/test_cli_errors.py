@@ -263,7 +263,7 @@ def test_a_run_that_stays_finite_is_unchanged():
         (lambda: training.moons_demo(n_samples=1), r"^moons: n_samples must be a whole number >= 2, got 1$"),
         (lambda: training.moons_demo(seed=-1), r"^moons: seed must be a whole number from 0 to 4294967295, got -1$"),
         (lambda: training.train_digits(epochs=0), r"^train_digits: epochs must be a whole number from 1 to"),
-        (lambda: training.train_digits(batch_size=0), r"^train_digits: batch_size must be a whole number >= 1, got 0"),
+        (lambda: training.train_digits(batch_size=0), r"^train_digits: batch_size must be a positive integer, got 0$"),
         (lambda: training.train_digits(lr=math.inf), r"^train_digits: lr must be a finite number >= 0, got inf$"),
     ],
 )
