@@ -263,8 +263,11 @@ EXP = Rule("out", lambda g, out: g * out)  # d(e**x)/dx = e**x
 def exp(x: Tensor) -> Tensor:
     data = x._data
     limit = math.log(np.finfo(data.dtype).max)
-    if data.size and data.max() > limit:
-        raise exp_overflow_error(data, limit)
+    if data.size:
+        top = data.max()
+        # a NaN is the max of any array holding one, so then the entries are looked at one by one
+        if top > limit or (top != top and (data > limit).any()):
+            raise exp_overflow_error(data, limit)
     out = np.exp(data)
     return record(out, "exp", (x,), EXP, (out,))
 
@@ -361,7 +364,9 @@ ABS = Rule("sign", lambda g, sign: g * sign)  # d|x|/dx = sign(x), 0 at x = 0 as
 
 def absolute(x: Tensor) -> Tensor:
     data = x._data
-    return record(np.abs(data), "abs", (x,), ABS, (np.sign(data),))
+    # np.sign(NaN) is NaN where PyTorch's sign is 0: the gradient at a NaN entry is 0, as in PyTorch
+    sign = np.where(np.isnan(data), 0.0, np.sign(data)).astype(data.dtype, copy=False)
+    return record(np.abs(data), "abs", (x,), ABS, (sign,))
 
 
 def _softmax_axes(axis, ndim: int, where: str):
@@ -374,6 +379,12 @@ def _softmax_axes(axis, ndim: int, where: str):
     return normalize_axes(axis, ndim, where)
 
 
+def _row_max(data: np.ndarray, axes):
+    """The largest entry along ``axes``, kept as axes of 1: the shift that keeps exp from overflowing. An
+    empty tensor has nothing to shift (NumPy has no max of an axis of length 0): its softmax is empty too."""
+    return data.max(axis=axes, keepdims=True) if data.size else 0.0
+
+
 # The Jacobian of softmax is diag(s) - s s^T, so its product with g is s * (g - sum(g * s)).
 SOFTMAX = Rule("out axes", lambda g, s, axes: s * (g - (g * s).sum(axis=axes, keepdims=True)))
 
@@ -381,7 +392,7 @@ SOFTMAX = Rule("out axes", lambda g, s, axes: s * (g - (g * s).sum(axis=axes, ke
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     data = x._data
     axes = _softmax_axes(axis, data.ndim, "softmax")
-    e = np.exp(data - data.max(axis=axes, keepdims=True))
+    e = np.exp(data - _row_max(data, axes))
     s = e / e.sum(axis=axes, keepdims=True)
     return record(s, "softmax", (x,), SOFTMAX, (s, axes))
 
@@ -393,6 +404,7 @@ LOG_SOFTMAX = Rule("out axes", lambda g, out, axes: g - xp.exp(out) * g.sum(axis
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     data = x._data
     axes = _softmax_axes(axis, data.ndim, "log_softmax")
-    shifted = data - data.max(axis=axes, keepdims=True)
-    out = shifted - np.log(np.exp(shifted).sum(axis=axes, keepdims=True))
+    shifted = data - _row_max(data, axes)
+    # (an empty tensor's totals are sums of nothing, 0, never used: their log, -inf and a warning, is not taken)
+    out = shifted - np.log(np.exp(shifted).sum(axis=axes, keepdims=True)) if data.size else shifted
     return record(out, "log_softmax", (x,), LOG_SOFTMAX, (out, axes))

@@ -150,6 +150,18 @@ def test_comparisons_are_elementwise_boolean_arrays_as_in_torch(torch, which, co
     assert ours.tolist() == expected.tolist() and reflected.tolist() == expected_reflected.tolist()
 
 
+@pytest.mark.parametrize("compare", ["<", "<=", ">", ">=", "==", "!="])
+@pytest.mark.parametrize("number", [0.1, np.float64(0.1), np.float32(0.1), 16777217, np.int64(16777217)])
+def test_a_float32_tensor_compares_with_a_number_in_float32_as_torch(torch, compare, number):
+    # 0.1 is 0.1000000015 in float32: compared in float64 it would not equal the float32 tensor's own 0.1
+    numbers = np.array([0.1, 0.2, 16777216.0, -1.0], dtype=np.float32)
+    ours = eval(f"t {compare} o", {"t": Tensor(numbers), "o": number})
+    reflected = eval(f"o {compare} t", {"t": Tensor(numbers), "o": number})
+    expected = eval(f"t {compare} o", {"t": torch.tensor(numbers), "o": number})
+    expected_reflected = eval(f"o {compare} t", {"t": torch.tensor(numbers), "o": number})
+    assert ours.tolist() == expected.tolist() and reflected.tolist() == expected_reflected.tolist()
+
+
 def test_comparisons_leave_tensors_hashable_by_identity():
     a, b = Tensor([1.0, 2.0]), Tensor([1.0, 2.0])
     assert (a == b).tolist() == [True, True]
@@ -194,7 +206,8 @@ def test_one_hot_checks_indices_as_cross_entropy_does_and_takes_a_dtype():
         one_hot([0, 3, -1], 3)
     with pytest.raises(ClassIndexError, match=r"one_hot: indices must be >= 0, got -2"):
         one_hot(iter([0, -2]))
-    with pytest.raises(TypeError, match=r"one_hot: indices must hold whole numbers \(integer class indices\), got 1\.5"):
+    not_whole = r"one_hot: indices must hold whole numbers \(integer class indices\), got 1\.5"
+    with pytest.raises(TypeError, match=not_whole):
         one_hot(Tensor([0.0, 1.5]))
     with pytest.raises(TypeError, match=r"one_hot: indices must be integer class indices, got dtype float64"):
         one_hot([0.0, 1.0])  # floats in a list: refused, as torch refuses a float tensor
