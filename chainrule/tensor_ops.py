@@ -256,6 +256,40 @@ def power(x: Tensor, exponent) -> Tensor:
     return record(data**n, f"**{exponent}", (x,), POWER, (data, n))
 
 
+# -- in-place operators: `t += u` changes t itself, as in PyTorch ------------------------------------
+def _in_place(operation: Callable, symbol: str) -> Callable:
+    """``t op= u``: t's own numbers replaced by ``t op u`` (its dtype and shape kept), as PyTorch does, so that
+    ``with no_grad(): p -= lr * p.grad`` updates the parameter ``p`` names, not a new tensor bound to the name.
+
+    While the graph is being recorded, a leaf that requires grad is refused (as in PyTorch: the graph's
+    gradient would be of numbers that are gone), and any other tensor in the graph is replaced by the
+    recorded result, ``t = t op u``. A graph that saved t's numbers keeps them (copy on write)."""
+
+    def update(x: Tensor, other) -> Tensor:
+        if _grad_mode.enabled and (x._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            if x._requires_grad and not x._prev:
+                raise RuntimeError(
+                    f"{symbol}: this Tensor is a leaf that requires grad, whose numbers the graph needs; change it "
+                    f"inside `with no_grad():` (an update by hand), or write t = t {symbol[:-1]} u for a new tensor"
+                )
+            return NotImplemented  # Python then computes t = t op u, recorded as any operation
+        result = operation(x, other)._data  # with every check of the operation (shapes, a zero divisor)
+        if result.shape != x._data.shape:
+            raise ValueError(
+                f"{symbol}: the result has shape {result.shape}, but an in-place operation keeps the shape "
+                f"{x._data.shape} of the tensor it changes; write t = t {symbol[:-1]} u for a new tensor"
+            )
+        data = x.data  # copy on write: a graph that saved the old array keeps it
+        data[...] = result  # in x's dtype, as PyTorch's in-place operations keep it
+        return x
+
+    return update
+
+
+iadd, isub, imul = _in_place(add, "+="), _in_place(sub, "-="), _in_place(mul, "*=")
+itruediv, ipow = _in_place(div, "/="), _in_place(power, "**=")
+
+
 # -- elementwise functions -------------------------------------------------------------------------
 EXP = Rule("out", lambda g, out: g * out)  # d(e**x)/dx = e**x
 

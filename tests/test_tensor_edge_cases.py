@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from oracle import assert_close
 
-from chainrule import Tensor, cat, stack
+from chainrule import Tensor, cat, no_grad, stack
 
 EXACT = {"rtol": 1e-12, "atol": 1e-15}
 
@@ -132,3 +132,65 @@ def test_argmax_along_an_axis_with_entries_of_an_empty_tensor_is_empty_like_torc
         Tensor(np.zeros((3, 0))).argmax(axis=1)
     with pytest.raises(IndexError):
         torch.zeros(3, 0).argmax(dim=1)
+
+
+# -- in-place operators: PyTorch's manual update, `with no_grad(): p -= lr * p.grad` ------------------------
+@pytest.mark.parametrize("symbol", ["+=", "-=", "*=", "/=", "**="])
+def test_a_manual_update_under_no_grad_changes_the_parameter_itself_as_in_torch(torch, symbol):
+    start = np.array([[1.0, 2.0], [3.0, 0.5]])
+    ours = [Tensor(start, requires_grad=True)]
+    theirs = [torch.tensor(start, requires_grad=True)]
+    # (an exponent is one number: chainrule's ** takes no array of exponents)
+    amount = "1.5" if symbol == "**=" else "0.25 * p.grad + 1.0"
+    for _ in range(2):
+        (ours[0] * ours[0] * ours[0]).sum().backward()
+        (theirs[0] * theirs[0] * theirs[0]).sum().backward()
+        with no_grad():
+            for p in ours:  # the name p is rebound by `p -= ...` unless the operator changes p itself
+                exec(f"p {symbol} {amount}", {"p": p})
+        with torch.no_grad():
+            for p in theirs:
+                exec(f"p {symbol} {amount}", {"p": p})
+    assert_close(ours[0].data, theirs[0], **EXACT)
+    assert ours[0].requires_grad and not ours[0]._prev  # still the leaf the list holds
+
+
+def test_in_place_operators_on_tensors_without_grad_change_them_and_keep_graphs_numbers(torch):
+    t = Tensor(np.float32([1.0, 2.0, 3.0]))
+    alias = t
+    t += np.array([0.1, 0.2, 0.3])  # float64 numbers, added in t's float32 as torch's in-place add keeps its dtype
+    t *= 2
+    expected = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float32)
+    expected += torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64)
+    expected *= 2
+    assert alias is t and t.dtype == np.float32
+    assert_close(t.data, expected, rtol=0.0)
+    # a graph that used t keeps the numbers it saw (copy on write), as it does for t.data += 1
+    w = Tensor([1.0, 1.0, 1.0], requires_grad=True)
+    (w * t).sum().backward()
+    before = t.data.copy()
+    w.grad = None
+    y = (w * t).sum()
+    t -= 100.0
+    y.backward()
+    assert_close(w.grad, before, rtol=0.0)
+    assert_close(t.data, before - 100.0, rtol=0.0)
+
+
+def test_in_place_operators_refuse_what_torch_refuses():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"^-=: .*leaf that requires grad.*no_grad"):
+        w -= 1.0
+    with pytest.raises(ValueError, match=r"^\+=: .*shape \(2, 2\).*keeps the shape \(2,\)"):
+        with no_grad():
+            w += np.ones((2, 2))
+    with pytest.raises(ZeroDivisionError):
+        with no_grad():
+            w /= 0.0
+    assert w.tolist() == [1.0, 2.0]
+    # an interior node of a graph being built is replaced by the result (t = t + 1), recorded as usual
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    h += x * x
+    h.sum().backward()
+    assert x.grad.tolist() == [5.0, 7.0]
