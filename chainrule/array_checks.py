@@ -70,6 +70,13 @@ def normalize_axes(axis, ndim: int, where: str) -> tuple[int, ...] | None:
         axes = tuple(axis)
     else:
         raise TypeError(f"{where}: axis must be an int or a tuple of ints, got {short_repr(axis)}")
+    if not axes:
+        # NumPy reduces over no axis for axis=(), PyTorch over every axis for dim=(): whichever chainrule
+        # gave, code written for the other library would get a wrong number without an error.
+        raise ValueError(
+            f"{where}: axis {axis!r} names no axis (NumPy would reduce over none, PyTorch over all); pass "
+            "axis=None for every axis"
+        )
     normalized = []
     for a in axes:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):

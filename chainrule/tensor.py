@@ -361,6 +361,8 @@ from chainrule import tensor_shapes as shapes  # noqa: E402
 # ``ops.mul(a, b)`` with no method in between (a method that only forwards costs a Python call per node).
 Tensor.__add__, Tensor.__sub__, Tensor.__mul__, Tensor.__truediv__ = ops.add, ops.sub, ops.mul, ops.div
 Tensor.__pow__, Tensor.__matmul__, Tensor.__neg__ = ops.power, shapes.matmul, ops.neg
+Tensor.__iadd__, Tensor.__isub__, Tensor.__imul__, Tensor.__itruediv__ = ops.iadd, ops.isub, ops.imul, ops.itruediv
+Tensor.__ipow__ = ops.ipow
 Tensor.exp, Tensor.log, Tensor.sqrt, Tensor.abs = ops.exp, ops.log, ops.sqrt, ops.absolute
 Tensor.tanh, Tensor.relu, Tensor.sigmoid = ops.tanh, ops.relu, ops.sigmoid
 

@@ -113,13 +113,19 @@ class ArrayFacts:
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> np.ndarray:
         """The position of the largest entry (the first of ties; a NaN counts as largest), as ``torch.argmax``:
         over the flattened Tensor when ``axis`` is None, else along ``axis``. An int64 array, with no
-        gradient (a position is not a number a Tensor holds). Raises ValueError for an empty Tensor."""
+        gradient (a position is not a number a Tensor holds). Raises ValueError where there is nothing to pick
+        from: an empty Tensor, or an empty ``axis`` (along an axis that has entries, an empty Tensor gives an
+        empty answer, as in PyTorch)."""
         data = self._data
         if axis is not None:
             if isinstance(axis, bool) or not isinstance(axis, Integral):
                 raise TypeError(f"argmax: axis must be an int or None, got {short_repr(axis)}")
             (axis,) = normalize_axes(axis, data.ndim, "argmax")
-        if data.size == 0:
+            if data.shape[axis] == 0:
+                raise ValueError(
+                    f"argmax: cannot take the argmax of no entries: axis {axis} of shape {data.shape} is empty"
+                )
+        elif data.size == 0:
             raise ValueError(f"argmax: cannot take the argmax of an empty Tensor of shape {data.shape}")
         return np.asarray(np.argmax(data, axis=axis, keepdims=keepdims), dtype=np.int64)
 
@@ -128,13 +134,19 @@ class ArrayFacts:
     __hash__ = object.__hash__  # defining __eq__ would otherwise make Tensors unhashable
 
     def _compare(self, other, ufunc, where: str):
+        number = isinstance(other, (np.generic, int, float))
         if isinstance(other, ArrayFacts):
             other = other._data
-        elif not isinstance(other, (np.ndarray, np.generic, int, float, list, tuple)):
+        elif not number and not isinstance(other, (np.ndarray, list, tuple)):
             return NotImplemented  # t == None, t == "x": False, as for any two unrelated objects
         other = np.asarray(other)
         if other.dtype.kind not in "biuf":
             return NotImplemented
+        if number:
+            # A number is compared in the tensor's dtype, as PyTorch compares it and as ``t - 0.1`` lifts it:
+            # in float64, float32's own 0.1 (0.1000000015) would not equal 0.1.
+            with np.errstate(over="ignore"):  # 1e300 is inf in float32, as in PyTorch
+                other = other.astype(self._data.dtype)
         return np.asarray(broadcasting(ufunc, self._data, other, where))
 
     def __eq__(self, other):

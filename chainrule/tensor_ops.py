@@ -256,6 +256,40 @@ def power(x: Tensor, exponent) -> Tensor:
     return record(data**n, f"**{exponent}", (x,), POWER, (data, n))
 
 
+# -- in-place operators: `t += u` changes t itself, as in PyTorch ------------------------------------
+def _in_place(operation: Callable, symbol: str) -> Callable:
+    """``t op= u``: t's own numbers replaced by ``t op u`` (its dtype and shape kept), as PyTorch does, so that
+    ``with no_grad(): p -= lr * p.grad`` updates the parameter ``p`` names, not a new tensor bound to the name.
+
+    While the graph is being recorded, a leaf that requires grad is refused (as in PyTorch: the graph's
+    gradient would be of numbers that are gone), and any other tensor in the graph is replaced by the
+    recorded result, ``t = t op u``. A graph that saved t's numbers keeps them (copy on write)."""
+
+    def update(x: Tensor, other) -> Tensor:
+        if _grad_mode.enabled and (x._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            if x._requires_grad and not x._prev:
+                raise RuntimeError(
+                    f"{symbol}: this Tensor is a leaf that requires grad, whose numbers the graph needs; change it "
+                    f"inside `with no_grad():` (an update by hand), or write t = t {symbol[:-1]} u for a new tensor"
+                )
+            return NotImplemented  # Python then computes t = t op u, recorded as any operation
+        result = operation(x, other)._data  # with every check of the operation (shapes, a zero divisor)
+        if result.shape != x._data.shape:
+            raise ValueError(
+                f"{symbol}: the result has shape {result.shape}, but an in-place operation keeps the shape "
+                f"{x._data.shape} of the tensor it changes; write t = t {symbol[:-1]} u for a new tensor"
+            )
+        data = x.data  # copy on write: a graph that saved the old array keeps it
+        data[...] = result  # in x's dtype, as PyTorch's in-place operations keep it
+        return x
+
+    return update
+
+
+iadd, isub, imul = _in_place(add, "+="), _in_place(sub, "-="), _in_place(mul, "*=")
+itruediv, ipow = _in_place(div, "/="), _in_place(power, "**=")
+
+
 # -- elementwise functions -------------------------------------------------------------------------
 EXP = Rule("out", lambda g, out: g * out)  # d(e**x)/dx = e**x
 
@@ -263,8 +297,11 @@ EXP = Rule("out", lambda g, out: g * out)  # d(e**x)/dx = e**x
 def exp(x: Tensor) -> Tensor:
     data = x._data
     limit = math.log(np.finfo(data.dtype).max)
-    if data.size and data.max() > limit:
-        raise exp_overflow_error(data, limit)
+    if data.size:
+        top = data.max()
+        # a NaN is the max of any array holding one, so then the entries are looked at one by one
+        if top > limit or (top != top and (data > limit).any()):
+            raise exp_overflow_error(data, limit)
     out = np.exp(data)
     return record(out, "exp", (x,), EXP, (out,))
 
@@ -361,7 +398,9 @@ ABS = Rule("sign", lambda g, sign: g * sign)  # d|x|/dx = sign(x), 0 at x = 0 as
 
 def absolute(x: Tensor) -> Tensor:
     data = x._data
-    return record(np.abs(data), "abs", (x,), ABS, (np.sign(data),))
+    # np.sign(NaN) is NaN where PyTorch's sign is 0: the gradient at a NaN entry is 0, as in PyTorch
+    sign = np.where(np.isnan(data), 0.0, np.sign(data)).astype(data.dtype, copy=False)
+    return record(np.abs(data), "abs", (x,), ABS, (sign,))
 
 
 def _softmax_axes(axis, ndim: int, where: str):
@@ -374,6 +413,12 @@ def _softmax_axes(axis, ndim: int, where: str):
     return normalize_axes(axis, ndim, where)
 
 
+def _row_max(data: np.ndarray, axes):
+    """The largest entry along ``axes``, kept as axes of 1: the shift that keeps exp from overflowing. An
+    empty tensor has nothing to shift (NumPy has no max of an axis of length 0): its softmax is empty too."""
+    return data.max(axis=axes, keepdims=True) if data.size else 0.0
+
+
 # The Jacobian of softmax is diag(s) - s s^T, so its product with g is s * (g - sum(g * s)).
 SOFTMAX = Rule("out axes", lambda g, s, axes: s * (g - (g * s).sum(axis=axes, keepdims=True)))
 
@@ -381,7 +426,7 @@ SOFTMAX = Rule("out axes", lambda g, s, axes: s * (g - (g * s).sum(axis=axes, ke
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     data = x._data
     axes = _softmax_axes(axis, data.ndim, "softmax")
-    e = np.exp(data - data.max(axis=axes, keepdims=True))
+    e = np.exp(data - _row_max(data, axes))
     s = e / e.sum(axis=axes, keepdims=True)
     return record(s, "softmax", (x,), SOFTMAX, (s, axes))
 
@@ -393,6 +438,7 @@ LOG_SOFTMAX = Rule("out axes", lambda g, out, axes: g - xp.exp(out) * g.sum(axis
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     data = x._data
     axes = _softmax_axes(axis, data.ndim, "log_softmax")
-    shifted = data - data.max(axis=axes, keepdims=True)
-    out = shifted - np.log(np.exp(shifted).sum(axis=axes, keepdims=True))
+    shifted = data - _row_max(data, axes)
+    # (an empty tensor's totals are sums of nothing, 0, never used: their log, -inf and a warning, is not taken)
+    out = shifted - np.log(np.exp(shifted).sum(axis=axes, keepdims=True)) if data.size else shifted
     return record(out, "log_softmax", (x,), LOG_SOFTMAX, (out, axes))

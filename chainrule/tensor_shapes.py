@@ -71,6 +71,14 @@ def _count(shape: tuple, axes) -> int:
     return math.prod(shape) if axes is None else math.prod(shape[a] for a in axes)
 
 
+def _where_empty(shape: tuple, axes) -> str:
+    """Which of a reduction's axes hold no entries, for its error: ``axis 1 of shape (3, 0) is empty``."""
+    if axes is None:
+        return f"the Tensor of shape {shape} is empty"
+    empty = tuple(a for a in axes if shape[a] == 0)
+    return f"axis {empty[0] if len(empty) == 1 else empty} of shape {shape} is empty"
+
+
 # The gradient of a sum is copied back to every entry that was summed; a mean's is scaled by 1/count.
 def _with_kept_axes(g, kept: tuple):
     # The reduced axes put back as 1s, so g lines up with the input; a single number (a full reduction,
@@ -94,9 +102,10 @@ def reduce_sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
 def reduce_mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     data = x._data
     axes = normalize_axes(axis, data.ndim, "mean")
-    if data.size == 0:
-        raise ValueError(f"mean: cannot average an empty Tensor of shape {data.shape}")
-    scale = 1.0 / _count(data.shape, axes)
+    count = _count(data.shape, axes)
+    if count == 0:  # (an empty Tensor averaged over axes that do have entries gives an empty result, as torch)
+        raise ValueError(f"mean: cannot average no entries: {_where_empty(data.shape, axes)}")
+    scale = 1.0 / count
     # np.add.reduce is ndarray.sum without the Python wrapper (several times faster on small arrays)
     out = np.add.reduce(data, axis=axes, keepdims=keepdims) * scale
     return record(out, "mean", (x,), MEAN, (data.shape, _kept_shape(data.shape, axes), scale))
@@ -147,8 +156,8 @@ def reduce_min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
 def _reduce_extreme(x: Tensor, axis, keepdims: bool, which: str) -> Tensor:
     data = x._data
     axes = normalize_axes(axis, data.ndim, which)
-    if data.size == 0:
-        raise ValueError(f"{which}: cannot take the {which} of an empty Tensor of shape {data.shape}")
+    if _count(data.shape, axes) == 0:
+        raise ValueError(f"{which}: cannot take the {which} of no entries: {_where_empty(data.shape, axes)}")
     top = getattr(data, which)(axis=axes, keepdims=True)
     out = top if keepdims else (top.reshape(()) if axes is None else np.squeeze(top, axis=axes))
     return record(out, which, (x,), EXTREME, (data, top, axes, top.shape))

@@ -150,6 +150,18 @@ def test_comparisons_are_elementwise_boolean_arrays_as_in_torch(torch, which, co
     assert ours.tolist() == expected.tolist() and reflected.tolist() == expected_reflected.tolist()
 
 
+@pytest.mark.parametrize("compare", ["<", "<=", ">", ">=", "==", "!="])
+@pytest.mark.parametrize("number", [0.1, np.float64(0.1), np.float32(0.1), 16777217, np.int64(16777217)])
+def test_a_float32_tensor_compares_with_a_number_in_float32_as_torch(torch, compare, number):
+    # 0.1 is 0.1000000015 in float32: compared in float64 it would not equal the float32 tensor's own 0.1
+    numbers = np.array([0.1, 0.2, 16777216.0, -1.0], dtype=np.float32)
+    ours = eval(f"t {compare} o", {"t": Tensor(numbers), "o": number})
+    reflected = eval(f"o {compare} t", {"t": Tensor(numbers), "o": number})
+    expected = eval(f"t {compare} o", {"t": torch.tensor(numbers), "o": number})
+    expected_reflected = eval(f"o {compare} t", {"t": torch.tensor(numbers), "o": number})
+    assert ours.tolist() == expected.tolist() and reflected.tolist() == expected_reflected.tolist()
+
+
 def test_comparisons_leave_tensors_hashable_by_identity():
     a, b = Tensor([1.0, 2.0]), Tensor([1.0, 2.0])
     assert (a == b).tolist() == [True, True]
