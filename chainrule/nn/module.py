@@ -90,6 +90,10 @@ class Module:
     """Base class of the notes' Neuron, Layer, MLP, the Tensor layers, and your own models."""
 
     training = True  # every module starts in training mode; train() and eval() switch it, children too
+    # Attributes that hold this module's weights even when frozen (requires_grad=False): parameters()
+    # leaves a frozen weight out, but state_dict() keeps it, as PyTorch keeps a frozen Parameter. Only
+    # the names a class lists here: any other Tensor without requires_grad is a constant, not state.
+    _weight_attributes: tuple = ()
     _summary_as_one_row = False  # summary() shows such a module (a notes Layer) as one row, not its parts
 
     # -- calling ---------------------------------------------------------------------------------------
@@ -194,8 +198,10 @@ class Module:
         parameters and then its buffers."""
         seen = set()
         for module_name, module in self.named_modules():
+            own = vars(module)
+            frozen = {id(own[a]) for a in module._weight_attributes if is_tensor(own.get(a)) and not own[a]._prev}
             for name, item in _walk(module._named_members(), module_name):
-                if is_parameter(item) and id(item) not in seen:
+                if (is_parameter(item) or id(item) in frozen) and id(item) not in seen:
                     seen.add(id(item))
                     yield name, item
             for name, buffer in module.__dict__.get("_buffers", {}).items():
