@@ -194,7 +194,9 @@ def test_one_hot_checks_indices_as_cross_entropy_does_and_takes_a_dtype():
         one_hot([0, 3, -1], 3)
     with pytest.raises(ClassIndexError, match=r"one_hot: indices must be >= 0, got -2"):
         one_hot(iter([0, -2]))
-    with pytest.raises(TypeError, match=r"one_hot: indices must hold whole numbers \(integer class indices\), got 1\.5"):
+    with pytest.raises(
+        TypeError, match=r"one_hot: indices must hold whole numbers \(integer class indices\), got 1\.5"
+    ):
         one_hot(Tensor([0.0, 1.5]))
     with pytest.raises(TypeError, match=r"one_hot: indices must be integer class indices, got dtype float64"):
         one_hot([0.0, 1.0])  # floats in a list: refused, as torch refuses a float tensor
