@@ -240,6 +240,24 @@ def test_register_buffer_reads_assigns_and_loads():
         c.missing  # noqa: B018
 
 
+def test_assigning_a_buffer_keeps_its_shape(torch):
+    # The lecture calibrates batch norm by hand with bnmean = hpreact.mean(0, keepdim=True), shape (1, C).
+    # Taken as it was, a (1, C) running mean went through eval() unnoticed and only failed at save (or in
+    # torch, after to_torch); a scalar spread over every feature. A buffer keeps its shape, as a load does.
+    bn = BatchNorm1d(3)
+    h = RNG.standard_normal((10, 3))
+    for wrong in (h.mean(axis=0, keepdims=True), np.zeros(5), 7.0):
+        with pytest.raises(ValueError, match=r"BatchNorm1d: buffer 'running_mean' has shape \(3,\), got shape"):
+            bn.running_mean = wrong
+    assert_close(bn.running_mean.data, np.zeros(3), 0.0, what="a refused assignment changes nothing")
+    bn.running_mean = h.mean(axis=0)
+    bn.running_var = Tensor(h.var(axis=0, ddof=1))
+    twin = torch.nn.BatchNorm1d(3).double()
+    twin.running_mean, twin.running_var = torch.tensor(h.mean(axis=0)), torch.tensor(h.var(axis=0, ddof=1))
+    x = RNG.standard_normal((4, 3))
+    assert_close(bn.eval()(x).data, twin.eval()(torch.tensor(x)), 1e-12, what="eval with assigned statistics")
+
+
 # -- Dropout ---------------------------------------------------------------------------------------
 def test_dropout_masks_and_scales_with_a_seeded_generator():
     x = Tensor(RNG.standard_normal((50, 40)) + 5.0, requires_grad=True)

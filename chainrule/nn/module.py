@@ -182,8 +182,18 @@ class Module:
     def __setattr__(self, name: str, value) -> None:
         buffers = self.__dict__.get("_buffers")
         if buffers is not None and name in buffers:
+            import numpy as np  # a module with buffers has NumPy loaded already
+
             current = buffers[name]
-            current.data = value.data if is_tensor(value) else value
+            numbers = value.data if is_tensor(value) else value
+            # New numbers, the same shape, as load_state_dict requires: a (1, C) batch mean (keepdims) or a
+            # scalar would broadcast through eval() unnoticed and only fail at save or in torch.
+            if np.shape(numbers) != current.shape:
+                raise ValueError(
+                    f"{type(self).__name__}: buffer {name!r} has shape {current.shape}, got shape "
+                    f"{np.shape(numbers)}; assign an array of its shape, e.g. np.reshape(value, {current.shape})"
+                )
+            current.data = numbers
         else:
             object.__setattr__(self, name, value)
 
