@@ -169,7 +169,8 @@ class Module:
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"register_buffer: name must be an identifier, got {name!r}")
         buffers = self.__dict__.setdefault("_buffers", {})
-        if name in vars(self) and name != "_buffers":
+        # A class attribute too (training, forward, parameters): it would shadow the buffer when read.
+        if (name in vars(self) or hasattr(type(self), name)) and name != "_buffers":
             raise ValueError(f"register_buffer: {type(self).__name__} already has an attribute {name!r}")
         buffers[name] = value if is_tensor(value) else Tensor(value)
 
@@ -181,6 +182,10 @@ class Module:
 
     def __setattr__(self, name: str, value) -> None:
         buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers and is_parameter(value):
+            # A parameter assigned over a buffer replaces it, as in PyTorch: kept as the buffer's numbers it
+            # would be a constant no optimizer sees, and training would silently leave it where it was.
+            del buffers[name]
         if buffers is not None and name in buffers:
             import numpy as np  # a module with buffers has NumPy loaded already
 
