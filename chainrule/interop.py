@@ -234,13 +234,28 @@ def _numpy_dtype_of(torch, dtype) -> type:
     return np.float32 if dtype == torch.float32 else np.float64
 
 
+def _tied_across_layouts(where: str, shape: tuple) -> TypeError:
+    """The error for a weight shared by a Linear and a layer that keeps it untransposed (an Embedding's),
+    as a language model ties its embedding to its output layer. Taken as it is, the second layer would get
+    the first one's layout: wrong numbers when the weight is square, a matmul error otherwise."""
+    return TypeError(
+        f"{where}: one weight of shape {tuple(shape)} is shared by a Linear and a layer of another kind (tied "
+        "weights, e.g. an Embedding and an output layer); chainrule's Linear keeps its weight as (nin, nout), "
+        "the transpose of torch's (nout, nin), so the two layers cannot share one weight on the other side; "
+        "give each its own copy before converting (they will then train apart)"
+    )
+
+
 def _parameter(torch, tensor, dtype, memo: dict, layout=_as_is):
     """A chainrule parameter as a torch Parameter (a copy, in torch's layout); the same one if it was
     converted already, so weights tied between two layers stay tied."""
     if id(tensor) not in memo:
         # torch.tensor copies, so the two models never share memory
-        memo[id(tensor)] = torch.nn.Parameter(torch.tensor(layout(tensor.data), dtype=dtype))
-    return memo[id(tensor)]
+        memo[id(tensor)] = (torch.nn.Parameter(torch.tensor(layout(tensor.data), dtype=dtype)), layout)
+    parameter, first_layout = memo[id(tensor)]
+    if first_layout is not layout:
+        raise _tied_across_layouts("to_torch", tensor.shape)
+    return parameter
 
 
 # -- torch -> chainrule -------------------------------------------------------------------------------
@@ -340,5 +355,8 @@ def _tensor_from_torch(parameter, dtype, fresh, memo: dict, layout=_as_is):
 
         numbers = parameter.detach().cpu().double().numpy()
         fresh.data = np.array(layout(numbers), dtype=dtype, order="C", copy=True)
-        memo[id(parameter)] = fresh
-    return memo[id(parameter)]
+        memo[id(parameter)] = (fresh, layout)
+    tensor, first_layout = memo[id(parameter)]
+    if first_layout is not layout:
+        raise _tied_across_layouts("from_torch", parameter.shape)
+    return tensor

@@ -22,6 +22,7 @@ whole split, and ``sample_names`` makes names up.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -87,40 +88,45 @@ def split_loss(model, split: XY, chunk: int = 20_000) -> float:
     X, Y = split
     if len(X) == 0:
         raise ValueError("split_loss: the split holds no examples")
-    was_training = model.training
+    with _evaluating(model), no_grad():
+        total = sum(
+            cross_entropy(model(X[i : i + chunk]), Y[i : i + chunk], reduction="sum").item()
+            for i in range(0, len(X), chunk)
+        )
+    return total / len(X)
+
+
+@contextmanager
+def _evaluating(model):
+    """``model`` in ``eval()`` mode inside, and every layer back in its own mode after: a batch norm the
+    user froze with ``eval()`` while the rest trains stays frozen (``model.train(was_training)`` would
+    have put it back into training)."""
+    modes = [(module, module.training) for module in model.modules()]
     model.eval()
     try:
-        with no_grad():
-            total = sum(
-                cross_entropy(model(X[i : i + chunk]), Y[i : i + chunk], reduction="sum").item()
-                for i in range(0, len(X), chunk)
-            )
+        yield
     finally:
-        model.train(was_training)
-    return total / len(X)
+        for module, training in modes:
+            module.training = training
 
 
 def sample_names(model, dataset: NamesDataset, count: int = 20, seed: int | np.random.Generator | None = 0) -> list:
     """``count`` names made up by ``model``: each starts from a context of dots and takes one character
     at a time, drawn from the model's probabilities (``multinomial``), until it draws ``"."``."""
     generator = as_generator(seed, "sample_names")
-    was_training = model.training
-    model.eval()  # one example at a time: batch norm must use its running statistics
     made = []
-    try:
-        with no_grad():
-            for _ in range(count):
-                context, name = [0] * dataset.block_size, []
-                while True:
-                    probs = model(np.array([context])).softmax(axis=1)
-                    ix = int(multinomial(probs.data[0], 1, generator=generator)[0])
-                    if ix == 0:
-                        break
-                    name.append(dataset.itos[ix])
-                    context = context[1:] + [ix]
-                made.append("".join(name))
-    finally:
-        model.train(was_training)
+    # eval(): one example at a time, so batch norm must use its running statistics
+    with _evaluating(model), no_grad():
+        for _ in range(count):
+            context, name = [0] * dataset.block_size, []
+            while True:
+                probs = model(np.array([context])).softmax(axis=1)
+                ix = int(multinomial(probs.data[0], 1, generator=generator)[0])
+                if ix == 0:
+                    break
+                name.append(dataset.itos[ix])
+                context = context[1:] + [ix]
+            made.append("".join(name))
     return made
 
 

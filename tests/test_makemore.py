@@ -165,3 +165,21 @@ def test_a_bad_seed_is_named_by_the_function_that_took_it(dataset):
     ):
         with pytest.raises(ValueError, match=rf"^{where}: seed must be None, a whole number >= 0 or a numpy Generator"):
             call()
+
+
+def test_split_loss_and_sample_names_give_every_layer_its_own_mode_back(torch, dataset):
+    # Batch norm put in eval() alone keeps its running statistics fixed while the rest trains. split_loss
+    # and sample_names restored the whole model to the top's mode, so that batch norm silently went back
+    # to training: the next step normalised with the batch's statistics, not the frozen ones.
+    model = makemore.names_model(seed=4)
+    twin = _torch_twin(torch, model)
+    model[3].eval()
+    twin[3].eval()
+    makemore.split_loss(model, dataset.val._replace(X=dataset.val.X[:50], Y=dataset.val.Y[:50]))
+    makemore.sample_names(model, dataset, count=2, seed=0)
+    assert [m.training for m in model] == [m.training for m in twin] == [True, True, True, False, True, True]
+    X, Y = dataset.train.X[:32], dataset.train.Y[:32]
+    loss = cross_entropy(model(X), Y)
+    expected = torch.nn.functional.cross_entropy(twin(torch.tensor(X)), torch.tensor(Y))
+    assert_close(loss.item(), expected.item(), TWIN_RTOL, what="a step with batch norm still frozen")
+    assert_close(model[3].running_mean.data, twin[3].running_mean, 0.0, what="running mean left alone")

@@ -123,3 +123,32 @@ def test_from_torch_keeps_the_batch_count_in_float64_whatever_the_dtype(torch):
     ours = from_torch(torch.nn.Sequential(theirs), dtype=np.float16)[0]
     assert ours.running_mean.dtype == np.float16
     assert ours.num_batches_tracked.dtype == np.float64 and ours.num_batches_tracked.data == 5001
+
+
+@pytest.mark.parametrize("vocab, dim", [(4, 4), (5, 3)])
+def test_an_embedding_tied_to_a_linear_is_refused_both_ways(torch, vocab, dim):
+    # Tying a language model's embedding to its output layer shares one (vocab, dim) Parameter in torch,
+    # but chainrule's Linear keeps its weight transposed. Converted as it was, the Linear took the
+    # Embedding's layout: for a square weight a model that answered differently (by up to 8.5 here, with
+    # no error), otherwise a matmul error naming neither layer.
+    x = np.array([0, 3, 1])
+    embedding, head = torch.nn.Embedding(vocab, dim).double(), torch.nn.Linear(dim, vocab, bias=False).double()
+    head.weight = embedding.weight
+    with pytest.raises(TypeError, match=rf"from_torch: one weight of shape \({vocab}, {dim}\) is shared by a Linear"):
+        from_torch(torch.nn.Sequential(embedding, head))
+    untied = torch.nn.Sequential(embedding, torch.nn.Linear(dim, vocab, bias=False).double())
+    with torch.no_grad():
+        untied[1].weight.copy_(embedding.weight)
+    assert_close(from_torch(untied)(x).data, untied(torch.tensor(x)), 1e-12, what="the untied copy converts")
+    if vocab == dim:  # chainrule can only tie a square one
+        mine, out = Embedding(4, 4, rng=0), Linear(4, 4, bias=False, rng=1)
+        out.weight = mine.weight
+        with pytest.raises(TypeError, match=r"to_torch: one weight of shape \(4, 4\) is shared by a Linear"):
+            to_torch(Sequential(mine, out))
+    # Two Linears sharing a weight keep one layout: still converted, still tied.
+    first, second = torch.nn.Linear(3, 3).double(), torch.nn.Linear(3, 3).double()
+    second.weight = first.weight
+    back = from_torch(torch.nn.Sequential(first, torch.nn.Tanh(), second))
+    assert back[0].weight is back[2].weight
+    net = to_torch(back)
+    assert net[0].weight is net[2].weight

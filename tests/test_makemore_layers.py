@@ -240,6 +240,68 @@ def test_register_buffer_reads_assigns_and_loads():
         c.missing  # noqa: B018
 
 
+def test_assigning_a_buffer_keeps_its_shape(torch):
+    # The lecture calibrates batch norm by hand with bnmean = hpreact.mean(0, keepdim=True), shape (1, C).
+    # Taken as it was, a (1, C) running mean went through eval() unnoticed and only failed at save (or in
+    # torch, after to_torch); a scalar spread over every feature. A buffer keeps its shape, as a load does.
+    bn = BatchNorm1d(3)
+    h = RNG.standard_normal((10, 3))
+    for wrong in (h.mean(axis=0, keepdims=True), np.zeros(5), 7.0):
+        with pytest.raises(ValueError, match=r"BatchNorm1d: buffer 'running_mean' has shape \(3,\), got shape"):
+            bn.running_mean = wrong
+    assert_close(bn.running_mean.data, np.zeros(3), 0.0, what="a refused assignment changes nothing")
+    bn.running_mean = h.mean(axis=0)
+    bn.running_var = Tensor(h.var(axis=0, ddof=1))
+    twin = torch.nn.BatchNorm1d(3).double()
+    twin.running_mean, twin.running_var = torch.tensor(h.mean(axis=0)), torch.tensor(h.var(axis=0, ddof=1))
+    x = RNG.standard_normal((4, 3))
+    assert_close(bn.eval()(x).data, twin.eval()(torch.tensor(x)), 1e-12, what="eval with assigned statistics")
+
+
+def test_a_parameter_assigned_over_a_buffer_becomes_a_parameter_as_in_torch(torch):
+    # Assigning a Tensor that requires grad to a buffer's name kept only its numbers, in the buffer: the
+    # model then used a constant that no optimizer saw, so training silently left it where it was.
+    class Scale(Module):
+        def __init__(self):
+            self.register_buffer("scale", np.ones(2))
+            self.scale = Tensor([2.0, -1.0], requires_grad=True)  # now learned
+
+        def forward(self, x):
+            return x * self.scale
+
+    class TorchScale(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("scale", torch.ones(2))
+            self.scale = torch.nn.Parameter(torch.tensor([2.0, -1.0], dtype=torch.float64))
+
+        def forward(self, x):
+            return x * self.scale
+
+    mine, twin = Scale(), TorchScale()
+    assert [n for n, _ in mine.named_parameters()] == [n for n, _ in twin.named_parameters()] == ["scale"]
+    assert list(mine.state_dict()) == list(twin.state_dict()) == ["scale"] and list(mine.named_buffers()) == []
+    x = RNG.standard_normal((3, 2))
+    optimizer, torch_optimizer = SGD(mine.parameters(), lr=0.1), torch.optim.SGD(twin.parameters(), lr=0.1)
+    for model, opt, inputs in ((mine, optimizer, Tensor(x)), (twin, torch_optimizer, torch.tensor(x))):
+        (model(inputs) ** 2).sum().backward()
+        opt.step()
+    assert_close(mine.scale.data, twin.scale, 1e-15, what="the parameter trained")
+
+
+def test_register_buffer_refuses_a_name_the_class_already_uses():
+    # A buffer named "training" was shadowed by the class's flag: eval() then wrote False into the buffer
+    # and the module stayed in training mode. PyTorch refuses such a name.
+    class Flagged(Module):
+        def __init__(self):
+            self.register_buffer("training", np.zeros(1))
+
+    with pytest.raises(ValueError, match=r"register_buffer: Flagged already has an attribute 'training'"):
+        Flagged()
+    with pytest.raises(ValueError, match=r"register_buffer: Linear already has an attribute 'parameters'"):
+        Linear(2, 2, rng=0).register_buffer("parameters", np.zeros(1))
+
+
 # -- Dropout ---------------------------------------------------------------------------------------
 def test_dropout_masks_and_scales_with_a_seeded_generator():
     x = Tensor(RNG.standard_normal((50, 40)) + 5.0, requires_grad=True)

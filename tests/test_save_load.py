@@ -727,3 +727,42 @@ def test_importing_chainrule_loads_neither_numpy_nor_safetensors():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_a_frozen_weight_stays_in_the_state_dict_and_the_file(tmp_path, torch):
+    # requires_grad=False freezes a weight (parameters() leaves it out, so no optimizer moves it), but it is
+    # still the layer's weight: PyTorch keeps a frozen Parameter in its state_dict, and so must chainrule,
+    # or save refuses the model and a load leaves the frozen layer at its random start.
+    from chainrule.nn.embedding import Embedding
+    from chainrule.nn.norm import BatchNorm1d
+
+    def build(seed):
+        return Sequential(
+            Embedding(5, 2, rng=seed), Linear(2, 3, rng=seed + 1), BatchNorm1d(3), Tanh(), Linear(3, 2, rng=seed + 2)
+        )
+
+    model = build(0)
+    model(np.array([1, 4, 0]))  # running statistics that are not the defaults
+    for p in (model[0].weight, model[1].weight, model[2].weight, model[2].bias):
+        p.requires_grad = False
+    twin = torch.nn.Sequential(
+        torch.nn.Embedding(5, 2), torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3), torch.nn.Tanh(), torch.nn.Linear(3, 2)
+    )
+    for p in (twin[0].weight, twin[1].weight, twin[2].weight, twin[2].bias):
+        p.requires_grad_(False)
+    assert list(model.state_dict()) == list(twin.state_dict())
+    assert len(model.parameters()) == 3  # frozen ones are still left out of training
+
+    X = np.array([3, 0, 2, 2])
+    loaded = chainrule.load(chainrule.save(model, tmp_path / "frozen.safetensors"))
+    fresh = build(7)
+    fresh.load_state_dict(model.state_dict())
+    for other in (loaded, fresh, model):
+        other.eval()
+    for other in (loaded, fresh):
+        assert outputs(other, X).tobytes() == outputs(model, X).tobytes()
+    # Loading into a model whose weight is frozen sets that weight too.
+    frozen = build(9)
+    frozen[1].weight.requires_grad = False
+    frozen.load_state_dict(model.state_dict())
+    assert np.array_equal(frozen[1].weight.data, model[1].weight.data)

@@ -24,6 +24,8 @@ class Embedding(Module):
     ``X.shape + (embedding_dim,)``.
     """
 
+    _weight_attributes = ("weight",)  # in state_dict() even when frozen (requires_grad=False)
+
     def __init__(self, num_embeddings: int, embedding_dim: int, rng=None, dtype=np.float64):
         where = "Embedding"
         self.num_embeddings = check_size(num_embeddings, "num_embeddings", where)

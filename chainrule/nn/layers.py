@@ -118,6 +118,8 @@ class Linear(Module):
     Inputs are ``(nin,)`` or ``(batch, nin)`` (any leading dimensions work).
     """
 
+    _weight_attributes = ("weight", "bias")  # in state_dict() even when frozen (requires_grad=False)
+
     def __init__(
         self, nin: int, nout: int, bias: bool = True, rng=None, dtype=np.float64, *, init: str = "uniform", gain=1.0
     ):

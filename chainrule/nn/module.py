@@ -90,6 +90,10 @@ class Module:
     """Base class of the notes' Neuron, Layer, MLP, the Tensor layers, and your own models."""
 
     training = True  # every module starts in training mode; train() and eval() switch it, children too
+    # Attributes that hold this module's weights even when frozen (requires_grad=False): parameters()
+    # leaves a frozen weight out, but state_dict() keeps it, as PyTorch keeps a frozen Parameter. Only
+    # the names a class lists here: any other Tensor without requires_grad is a constant, not state.
+    _weight_attributes: tuple = ()
     _summary_as_one_row = False  # summary() shows such a module (a notes Layer) as one row, not its parts
 
     # -- calling ---------------------------------------------------------------------------------------
@@ -165,7 +169,8 @@ class Module:
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"register_buffer: name must be an identifier, got {name!r}")
         buffers = self.__dict__.setdefault("_buffers", {})
-        if name in vars(self) and name != "_buffers":
+        # A class attribute too (training, forward, parameters): it would shadow the buffer when read.
+        if (name in vars(self) or hasattr(type(self), name)) and name != "_buffers":
             raise ValueError(f"register_buffer: {type(self).__name__} already has an attribute {name!r}")
         buffers[name] = value if is_tensor(value) else Tensor(value)
 
@@ -177,9 +182,23 @@ class Module:
 
     def __setattr__(self, name: str, value) -> None:
         buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers and is_parameter(value):
+            # A parameter assigned over a buffer replaces it, as in PyTorch: kept as the buffer's numbers it
+            # would be a constant no optimizer sees, and training would silently leave it where it was.
+            del buffers[name]
         if buffers is not None and name in buffers:
+            import numpy as np  # a module with buffers has NumPy loaded already
+
             current = buffers[name]
-            current.data = value.data if is_tensor(value) else value
+            numbers = value.data if is_tensor(value) else value
+            # New numbers, the same shape, as load_state_dict requires: a (1, C) batch mean (keepdims) or a
+            # scalar would broadcast through eval() unnoticed and only fail at save or in torch.
+            if np.shape(numbers) != current.shape:
+                raise ValueError(
+                    f"{type(self).__name__}: buffer {name!r} has shape {current.shape}, got shape "
+                    f"{np.shape(numbers)}; assign an array of its shape, e.g. np.reshape(value, {current.shape})"
+                )
+            current.data = numbers
         else:
             object.__setattr__(self, name, value)
 
@@ -194,8 +213,10 @@ class Module:
         parameters and then its buffers."""
         seen = set()
         for module_name, module in self.named_modules():
+            own = vars(module)
+            frozen = {id(own[a]) for a in module._weight_attributes if is_tensor(own.get(a)) and not own[a]._prev}
             for name, item in _walk(module._named_members(), module_name):
-                if is_parameter(item) and id(item) not in seen:
+                if (is_parameter(item) or id(item) in frozen) and id(item) not in seen:
                     seen.add(id(item))
                     yield name, item
             for name, buffer in module.__dict__.get("_buffers", {}).items():

@@ -29,6 +29,8 @@ class BatchNorm1d(Module):
     a cumulative average over every batch seen, as in PyTorch.
     """
 
+    _weight_attributes = ("weight", "bias")  # in state_dict() even when frozen (requires_grad=False)
+
     def __init__(
         self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True, dtype=np.float64
     ):
