@@ -97,7 +97,7 @@ class Tensor(ArrayFacts, Node):
         self.grad = None
         self.label = label
         self._op = _op
-        self._rule = ops.NO_RULE
+        self._rule = recording.NO_RULE
         self._saved = ()
         self._custom_backward = None
         self._shared = False
@@ -240,7 +240,7 @@ class Tensor(ArrayFacts, Node):
             if seed.shape != self.shape:
                 raise ValueError(f"backward: grad has shape {seed.shape} but this Tensor has shape {self.shape}")
             if create_graph:
-                seed = ops.constant(seed)
+                seed = recording.constant(seed)
         if create_graph:
             backpropagate(self, seed, create_graph=True)
         else:
@@ -257,7 +257,7 @@ class Tensor(ArrayFacts, Node):
     def _seed(self, create_graph: bool):
         ones = np.empty(self._data.shape, dtype=self._data.dtype)
         ones.fill(1.0)  # np.ones is a Python function: three times the cost for the usual single number
-        return ops.constant(ones) if create_graph else ones
+        return recording.constant(ones) if create_graph else ones
 
     def _as_gradient(self, g, create_graph: bool) -> Tensor:
         if g is None:
@@ -267,26 +267,27 @@ class Tensor(ArrayFacts, Node):
         return Tensor(g, dtype=self._data.dtype)
 
     # -- the operations, each defined with its derivative rule in chainrule/tensor_ops.py -------------
-    # (``a + b``, ``a * b``, ``t.exp()`` and the other operators that take the tensor first are the
-    # operations themselves, set at the end of this file; here are those that need more.)
+    # (``a + b``, ``a * b``, ``t.exp()``, ``t += u`` and the other operators that take the tensor first are
+    # the operations themselves, set where they are defined, at the end of tensor_ops.py; ``@`` at the end
+    # of tensor_shapes.py. Here are those that need more.)
 
     def __radd__(self, other) -> Tensor:  # other + self
-        return ops.add(ops.lift(self, other, "add"), self)
+        return ops.add(recording.lift(self, other, "add"), self)
 
     def __rsub__(self, other) -> Tensor:  # other - self
-        return ops.sub(ops.lift(self, other, "sub"), self)
+        return ops.sub(recording.lift(self, other, "sub"), self)
 
     def __rmul__(self, other) -> Tensor:  # other * self
-        return ops.mul(ops.lift(self, other, "mul"), self)
+        return ops.mul(recording.lift(self, other, "mul"), self)
 
     def __rtruediv__(self, other) -> Tensor:  # other / self
-        return ops.div(ops.lift(self, other, "div"), self)
+        return ops.div(recording.lift(self, other, "div"), self)
 
     def __rpow__(self, other) -> Tensor:  # other ** self
-        return ops.power(ops.lift(self, other, "pow"), self)
+        return ops.power(recording.lift(self, other, "pow"), self)
 
     def __rmatmul__(self, other) -> Tensor:  # other @ self
-        return shapes.matmul(ops.lift(self, other, "matmul"), self)
+        return shapes.matmul(recording.lift(self, other, "matmul"), self)
 
     def __getitem__(self, index) -> Tensor:
         """NumPy indexing: ints, slices, integer or boolean arrays and tuples of them, e.g.
@@ -355,16 +356,8 @@ class Tensor(ArrayFacts, Node):
 
 # The operations need the class above, so they are loaded after it.
 from chainrule import tensor_ops as ops  # noqa: E402
+from chainrule import tensor_record as recording  # noqa: E402
 from chainrule import tensor_shapes as shapes  # noqa: E402
-
-# The operators and the elementwise functions are the operations themselves: ``a * b`` runs
-# ``ops.mul(a, b)`` with no method in between (a method that only forwards costs a Python call per node).
-Tensor.__add__, Tensor.__sub__, Tensor.__mul__, Tensor.__truediv__ = ops.add, ops.sub, ops.mul, ops.div
-Tensor.__pow__, Tensor.__matmul__, Tensor.__neg__ = ops.power, shapes.matmul, ops.neg
-Tensor.__iadd__, Tensor.__isub__, Tensor.__imul__, Tensor.__itruediv__ = ops.iadd, ops.isub, ops.imul, ops.itruediv
-Tensor.__ipow__ = ops.ipow
-Tensor.exp, Tensor.log, Tensor.sqrt, Tensor.abs = ops.exp, ops.log, ops.sqrt, ops.absolute
-Tensor.tanh, Tensor.relu, Tensor.sigmoid = ops.tanh, ops.relu, ops.sigmoid
 
 
 def __getattr__(name: str):

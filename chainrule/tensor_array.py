@@ -173,7 +173,7 @@ class ArrayFacts:
 
     def detach(self) -> Tensor:
         """The same data (not a copy) as a new Tensor outside the graph."""
-        from chainrule.tensor_ops import constant
+        from chainrule.tensor_record import constant
 
         out = constant(self._data)
         # Both now share the array, which a graph may have saved or may yet save: each copies on its first write.
@@ -233,7 +233,7 @@ class ArrayFacts:
 
 def _rebuild_tensor(data: np.ndarray, grad, requires_grad: bool, label: str) -> Tensor:
     """A leaf Tensor from its parts (unpickling and deep copies)."""
-    from chainrule.tensor_ops import constant
+    from chainrule.tensor_record import constant
 
     t = constant(data)
     t.grad = grad
@@ -251,7 +251,7 @@ def one_hot(indices, num_classes: int | None = None, dtype=np.float64) -> Tensor
     a Tensor of whole numbers. Raises TypeError for other data, ValueError for a bad ``num_classes`` or
     none to infer, ``ClassIndexError`` (an IndexError and a ValueError) for an index out of range."""
     from chainrule.indices import ClassIndexError, class_indices
-    from chainrule.tensor_ops import constant
+    from chainrule.tensor_record import constant
 
     dtype = float_dtype(dtype, "one_hot")
     if num_classes is not None and (

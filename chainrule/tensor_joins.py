@@ -20,7 +20,7 @@ import numpy as np
 from chainrule.array_checks import normalize_axes
 from chainrule.autodiff import short_repr
 from chainrule.tensor import Tensor
-from chainrule.tensor_ops import Rule, constant, lift, record
+from chainrule.tensor_record import Rule, constant, lift, record
 
 
 def cat(tensors: Sequence, axis: int = 0) -> Tensor:

@@ -19,7 +19,7 @@ from chainrule.array_checks import AxisError, as_float_array, matmul_error, norm
 from chainrule.autodiff import short_repr
 from chainrule.indices import tensor_indices
 from chainrule.tensor import Tensor
-from chainrule.tensor_ops import PASS_ON, Rule, constant, lift, record
+from chainrule.tensor_record import PASS_ON, Rule, constant, lift, record
 
 # -- matrix product --------------------------------------------------------------------------------
 # d(A @ B)/dA: g @ B.T, d(A @ B)/dB: A.T @ g
@@ -321,3 +321,6 @@ def where(mask: np.ndarray, x, y) -> Tensor:
     like = x if isinstance(x, Tensor) else y
     x, y = lift(like, x, "where"), lift(like, y, "where")
     return record(np.where(mask, x._data, y._data), "where", (x, y), WHERE, (np.asarray(mask, dtype=bool),))
+
+
+Tensor.__matmul__ = matmul  # ``a @ b`` is the operation itself (see the end of tensor_ops.py)

@@ -107,3 +107,31 @@ def test_this_python_is_a_supported_one():
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message + ": CI does not test it")
+
+
+def _chainrule_modules() -> list:
+    package = ROOT / "chainrule"
+    names = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "__main__.py":
+            continue  # `python -m chainrule`: importing it runs the command line
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+# Each module, imported first in a fresh interpreter, then a Tensor operation and its backward: modules
+# that import each other (the Tensor class and its operations) must load in either order, and the
+# operators the class gets from them must be in place once any of them is imported.
+@pytest.mark.parametrize("name", _chainrule_modules())
+def test_every_module_can_be_imported_first(name):
+    code = (
+        f"import {name}\n"
+        "import numpy as np\n"
+        "from chainrule import Tensor\n"
+        "t = Tensor([[1.0, 2.0]], requires_grad=True)\n"
+        "((t @ t.T).sum() * 3 - t.relu().mean()).backward()\n"
+        "assert np.allclose(t.grad, [[5.5, 11.5]]), t.grad\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr

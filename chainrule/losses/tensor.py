@@ -16,7 +16,7 @@ from chainrule import array_math as xp
 from chainrule.autodiff import is_tensor
 from chainrule.indices import class_indices
 from chainrule.tensor import Tensor, as_float_array
-from chainrule.tensor_ops import Rule, constant, record
+from chainrule.tensor_record import Rule, constant, record
 
 
 def _reduce(terms: Tensor, reduction: str) -> Tensor:

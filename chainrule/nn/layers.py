@@ -17,7 +17,7 @@ import numpy as np
 from chainrule.array_checks import broadcasting, matmul_error
 from chainrule.nn.module import Module, check_size, is_plain, unique_parameters
 from chainrule.tensor import Tensor, as_float_array
-from chainrule.tensor_ops import Rule, record
+from chainrule.tensor_record import Rule, record
 from chainrule.tensor_shapes import MATMUL
 
 # What a Linear and a Sequential hold (see is_plain): their quick parameters() lists cover exactly these.
