@@ -334,7 +334,8 @@ class Tensor(ArrayFacts, Node):
         return shapes.flatten(self, start_dim, end_dim)
 
     def transpose(self, *axes) -> Tensor:
-        """Permute the axes: no arguments reverses them (``.T``); ``t.transpose(1, 0, 2)`` swaps the first two."""
+        """Permute the axes, as NumPy: no arguments reverses them (``.T``); ``t.transpose(1, 0, 2)`` swaps the first
+        two. ``transpose(0, 1)`` of a matrix is an error, since PyTorch reads it as a swap: write ``t.T``."""
         return shapes.transpose(self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes)
 
     @property

@@ -252,6 +252,13 @@ def transpose(x: Tensor, axes: tuple) -> Tensor:
     perm = tuple(range(data.ndim))[::-1] if not axes else normalize_axes(tuple(axes), data.ndim, "transpose")
     if len(perm) != data.ndim:
         raise ValueError(f"transpose: axes {axes} are not a permutation of the {data.ndim} axes of shape {data.shape}")
+    if perm == (0, 1):
+        # NumPy reads t.transpose(0, 1) as "keep the axes", PyTorch as "swap them": either answer would be a
+        # wrong number, with no error, for code written for the other library
+        raise ValueError(
+            f"transpose: axes {tuple(axes)} of a 2-d tensor keep both axes where they are as NumPy reads them, "
+            "but swap them as PyTorch reads them; to swap, write t.T or t.transpose(1, 0)"
+        )
     return record(data.transpose(perm), "transpose", (x,), TRANSPOSE, (tuple(np.argsort(perm)),))
 
 

@@ -194,3 +194,26 @@ def test_in_place_operators_refuse_what_torch_refuses():
     h += x * x
     h.sum().backward()
     assert x.grad.tolist() == [5.0, 7.0]
+
+
+# -- transpose(0, 1) of a matrix: NumPy keeps the axes, PyTorch swaps them ---------------------------------
+@pytest.mark.parametrize("axes", [(0, 1), (-2, -1), (0, -1), ((0, 1),)])
+def test_transpose_0_1_of_a_matrix_is_refused_where_numpy_and_pytorch_disagree(torch, axes):
+    numbers = np.arange(6.0).reshape(2, 3)
+    # PyTorch swaps the two axes...
+    assert tuple(torch.tensor(numbers).transpose(0, 1).shape) == (3, 2)
+    # ...where NumPy's reading (chainrule's axes are NumPy's permutation) keeps them: an error, never either
+    with pytest.raises(ValueError, match=r"^transpose: axes .* keep both axes .* swap them as PyTorch .* t\.T"):
+        Tensor(numbers, requires_grad=True).transpose(*axes)
+
+
+@pytest.mark.parametrize("axes", [(), ((1, 0),), (1, 0), (-1, 0)])
+def test_transpose_that_swaps_a_matrix_matches_torch(torch, axes):
+    numbers = np.arange(6.0).reshape(2, 3)
+    x, tx = Tensor(numbers, requires_grad=True), torch.tensor(numbers, requires_grad=True)
+    out, theirs = x.transpose(*axes), tx.transpose(0, 1)
+    assert_close(out.data, theirs, **EXACT)
+    weights = np.arange(6.0).reshape(3, 2) + 1.0
+    (out * Tensor(weights)).sum().backward()
+    (theirs * torch.tensor(weights)).sum().backward()
+    assert_close(x.grad, tx.grad, **EXACT, what="gradient")
