@@ -238,7 +238,7 @@ def test_non_strict_loading_reports_like_torch(torch):
 
 def test_loading_takes_tensors_torch_tensors_and_keeps_dtype(torch):
     net = Sequential(Linear(2, 2, rng=0, dtype=np.float32))
-    net.load_state_dict({"0.weight": torch.ones(2, 2, dtype=torch.float64), "0.bias": Tensor([1.0, 2.0])})
+    net.load_state_dict({"0.weight": Tensor(np.ones((2, 2))), "0.bias": torch.tensor([1.0, 2.0], dtype=torch.float64)})
     assert net[0].weight.dtype == np.float32 and np.array_equal(net[0].bias.data, [1.0, 2.0])
     with pytest.raises(ValueError, match=r"'0.bias' is not an array of numbers"):
         net.load_state_dict({"0.weight": np.ones((2, 2)), "0.bias": "zero"})
@@ -302,3 +302,17 @@ def test_a_load_that_fails_while_converting_changes_nothing():
         with pytest.raises(ValueError, match=r"'0.bias' cannot be converted"):
             layer.load_state_dict({"0.weight": np.full((2, 2), 5.0), "0.bias": np.full(2, 1e300)})
     assert all(np.array_equal(layer.state_dict()[k], v) for k, v in before.items())
+
+
+def test_a_torch_linear_weight_is_refused_by_load_state_dict_since_torch_keeps_it_transposed(torch):
+    # torch's Linear holds (nout, nin), chainrule's (nin, nout): a square weight would load transposed, with no error
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2)).double()
+    ours = Sequential(Linear(3, 3, rng=0), Tanh(), Linear(3, 2, rng=1))
+    before = {k: v.copy() for k, v in ours.state_dict().items()}
+    with pytest.raises(ValueError, match=r"'0.weight' is a torch tensor for a Linear's weight.*from_torch.*weight\.T"):
+        ours.load_state_dict(theirs.state_dict())
+    assert all(np.array_equal(ours.state_dict()[k], v) for k, v in before.items())  # nothing was loaded
+    # what the message says to do gives torch's outputs
+    ours.load_state_dict({k: (v.T if k.endswith("weight") else v).numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    assert_close(ours(Tensor(x)).data, theirs(torch.tensor(x)).detach(), rtol=1e-12)

@@ -119,6 +119,7 @@ class Linear(Module):
     """
 
     _weight_attributes = ("weight", "bias")  # in state_dict() even when frozen (requires_grad=False)
+    _transposed_in_torch = ("weight",)  # torch's Linear keeps (nout, nin)
 
     def __init__(
         self, nin: int, nout: int, bias: bool = True, rng=None, dtype=np.float64, *, init: str = "uniform", gain=1.0

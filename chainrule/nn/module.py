@@ -94,6 +94,9 @@ class Module:
     # leaves a frozen weight out, but state_dict() keeps it, as PyTorch keeps a frozen Parameter. Only
     # the names a class lists here: any other Tensor without requires_grad is a constant, not state.
     _weight_attributes: tuple = ()
+    # Attributes whose weight PyTorch keeps transposed (a Linear's: torch's is (nout, nin), chainrule's
+    # (nin, nout)): load_state_dict refuses a torch tensor for them, which would load a square one wrong.
+    _transposed_in_torch: tuple = ()
     _summary_as_one_row = False  # summary() shows such a module (a notes Layer) as one row, not its parts
 
     # -- calling ---------------------------------------------------------------------------------------
@@ -264,6 +267,11 @@ class Module:
                 f"{where}: expected a dict of name to array (model.state_dict()), got {type(state).__name__}"
             )
         params = dict(self._named_state())
+        transposed = {
+            id(vars(module).get(attribute))
+            for _, module in self.named_modules()
+            for attribute in module._transposed_in_torch
+        }
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
         problems = []
@@ -277,6 +285,13 @@ class Module:
             value = state[name]
             value = getattr(value, "data", value) if isinstance(value, Value) or is_tensor(value) else value
             if hasattr(value, "detach"):  # a torch tensor
+                if id(p) in transposed:
+                    problems.append(
+                        f"{name!r} is a torch tensor for a Linear's weight, which chainrule keeps as (nin, nout), the "
+                        "transpose of torch's (nout, nin) (a square one would load wrong with no error): convert "
+                        "the whole model with chainrule.from_torch, or pass the numbers transposed, weight.T.numpy()"
+                    )
+                    continue
                 value = value.detach().cpu().numpy()
             try:
                 array = np.asarray(value)
