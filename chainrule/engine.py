@@ -210,8 +210,12 @@ class Value(Node):
         fields = (self.data, grad, self.label, self._op, self._prev, tuple(self._local_grads))
         if self._prev and self not in _arriving_in_order:
             earlier = topological_order(self)[:-1]
-            _arriving_in_order.update(node for node in earlier if node._prev)
-            return _rebuild_value, (earlier, fields)
+            interior = [node for node in earlier if node._prev]
+            _arriving_in_order.update(interior)
+            # Some of `earlier` may have been pickled already (pickle.dumps([mid, y]), mid inside y's graph):
+            # pickle only refers to those and never asks them again, so _Arrived, pickled after all of them,
+            # unmarks the lot; a node left marked would pickle a later time one nested call per level.
+            return _rebuild_value, ([*earlier, _Arrived(interior)], fields)
         _arriving_in_order.discard(self)
         return _rebuild_value, ((), fields)
 
@@ -308,6 +312,23 @@ class Value(Node):
 # Interior nodes that an earlier node's pickling has put ahead of themselves (see Value.__reduce_ex__):
 # they pickle as their fields alone. Weak, so a pickle that fails halfway holds nothing alive.
 _arriving_in_order: weakref.WeakSet = weakref.WeakSet()
+
+
+class _Arrived:
+    """The end of a Value's ``earlier`` nodes in a pickle: pickled, it unmarks them (see ``__reduce_ex__``)."""
+
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: list):
+        self.nodes = nodes
+
+    def __reduce_ex__(self, protocol):
+        _arriving_in_order.difference_update(self.nodes)
+        return _nothing, ()
+
+
+def _nothing() -> None:
+    return None
 
 
 def _rebuild_value(earlier: Sequence[Value], fields: tuple) -> Value:

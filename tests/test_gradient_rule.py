@@ -374,6 +374,28 @@ def test_a_value_graph_deeper_than_the_recursion_limit_copies_and_pickles(how):
     assert copied_x.grad == x.grad and x.grad != 0.0  # the same gradient, in the copy's own leaf
 
 
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_deep_node_pickled_with_its_result_pickles_again_on_its_own(how):
+    # Pickling [mid, y] (mid inside y's graph) once left mid's nodes marked as "arriving in order" for
+    # good, so a later pickle of mid alone took them one nested call per level: RecursionError.
+    depth = sys.getrecursionlimit() * 3
+    x, mid = deep_chain(depth)
+    y = mid
+    for _ in range(depth):
+        y = (y * 0.999).tanh() + x
+    both = [mid, y]
+    mid2, y2 = pickle.loads(pickle.dumps(both)) if how == "pickle" else copy.deepcopy(both)
+    alone = pickle.loads(pickle.dumps(mid)) if how == "pickle" else copy.deepcopy(mid)
+    mid.backward()
+    for copied in (alone, mid2):
+        copied.backward()
+        copied_x = copied
+        while copied_x._prev:
+            copied_x = copied_x._prev[-1]
+        assert copied.data == mid.data and copied_x.grad == x.grad and x.grad != 0.0
+    assert y2.data == y.data
+
+
 def test_pickling_a_model_and_its_loss_together_keeps_one_graph():
     w = Value(1.5, label="w")
     loss = (w * w + w).tanh()
