@@ -66,6 +66,18 @@ def test_cross_entropy_accepts_plain_numbers_and_numpy_integer_targets(torch):
     assert_close(loss.data, expected, rtol=REL, what="cross_entropy of plain numbers")
 
 
+def test_hinge_accepts_plain_numbers_as_the_other_losses_do(torch):
+    # Plain-number scores once reached (1 + -y * s).relu() as a float: AttributeError 'float' has no 'relu'.
+    scores, labels = [2.0, 0.5, -0.5, np.float64(-3.0)], [1, 1, -1, -1]
+    loss = hinge(scores, labels)
+    t = torch.tensor([2.0, 0.5, -0.5, -3.0], dtype=torch.float64)
+    expected = torch.relu(1 - torch.tensor(labels, dtype=torch.float64) * t).mean()
+    assert isinstance(loss, Value)
+    assert_close(loss.data, expected, rtol=REL, what="hinge of plain numbers")
+    mixed = [Value(2.0), 0.5, Value(-0.5), -3.0]
+    assert_close(hinge(mixed, labels, reduction="sum").data, expected * 4, rtol=REL, what="hinge, numbers and Values")
+
+
 def test_l2_penalty_of_model_parameters(torch):
     from chainrule.nn import MLP
 

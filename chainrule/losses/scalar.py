@@ -12,6 +12,7 @@ from numbers import Integral, Real
 
 from chainrule.autodiff import is_tensor
 from chainrule.engine import Value, value_sum
+from chainrule.scalar_rules import ACTIVATIONS
 
 
 def _is_array(x) -> bool:
@@ -90,7 +91,12 @@ def hinge(scores, targets, reduction: str = "mean"):
     """Max-margin loss ``relu(1 - y * score)`` for labels y in {-1, +1}, as in micrograd's demo."""
     preds, targs = _pairs(scores, targets, "hinge")
     _check_signs(targs, "hinge")
-    return _reduce([(1 + -yi * si).relu() for yi, si in zip(targs, preds)], reduction)
+    return _reduce([_relu(1 + -yi * si) for yi, si in zip(targs, preds)], reduction)
+
+
+def _relu(z):
+    # A score and a label that are both plain numbers give a plain number (as mse's terms are), with no graph.
+    return z.relu() if isinstance(z, Value) else ACTIVATIONS["relu"][0](float(z))
 
 
 def _check_signs(labels: list, where: str) -> None:
