@@ -45,7 +45,7 @@ def _as_float(data, where: str = "Value") -> float:
         return data
     # numbers.Real covers int, bool, fractions and NumPy's float64/int64 scalars that scikit-learn
     # hands out; str, None, lists and complex numbers are not real numbers.
-    if isinstance(data, Real):
+    if isinstance(data, Real) or _is_numpy_bool(data):
         try:
             return float(data)
         except OverflowError:
@@ -58,11 +58,17 @@ def _as_float(data, where: str = "Value") -> float:
     )
 
 
+def _is_numpy_bool(x) -> bool:
+    # NumPy's bool (what `x > 0` gives for a NumPy x) is no numbers.Real, but a number as Python's bool
+    # is: 1.0 or 0.0. Told by its type's name, so that the scalar engine never imports NumPy.
+    return type(x).__module__ == "numpy" and type(x).__name__ in ("bool", "bool_")
+
+
 def _operand(x, where: str) -> Value:
     """A plain number on either side of an operator, as a Value (a leaf); anything else is a clear error."""
     if type(x) is float:
         return Value(x)
-    if isinstance(x, Real):
+    if isinstance(x, Real) or _is_numpy_bool(x):
         return Value(_as_float(x, where))
     hint = (
         "; a Value and a Tensor belong to two different engines: use Values with Values, Tensors with Tensors"

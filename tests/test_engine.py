@@ -295,6 +295,8 @@ def test_assigned_backward_is_the_closure_that_runs():
         (np.float32(0.5), 0.5),
         (np.int32(9), 9.0),
         (np.float32(0.1), float(np.float32(0.1))),
+        (np.True_, 1.0),
+        (np.False_, 0.0),
     ],
     ids=repr,
 )
@@ -313,6 +315,20 @@ def test_numpy_scalars_as_operands(torch):
         rtol=REL,
         atol=ABS,
         what="numpy scalars as operands",
+    )
+
+
+def test_a_numpy_bool_is_a_number_on_either_side(torch):
+    # `v * (x > 0)` with a NumPy x: np.True_ on the left worked (NumPy's own loop) but on the right raised
+    # "cannot combine a Value with bool", though Python's True works on both sides.
+    check_against_torch(
+        torch,
+        lambda a: a * np.True_ + np.False_ - np.True_ / a + a**np.True_ + np.True_ * a - a / np.True_,
+        lambda t: t * 1.0 + 0.0 - 1.0 / t + t**1.0 + 1.0 * t - t / 1.0,
+        (Value(1.5),),
+        rtol=REL,
+        atol=ABS,
+        what="numpy bools as operands",
     )
 
 
