@@ -79,7 +79,14 @@ def _pow_rule(a, b, out):
 
 def _power(x, k):
     """``x ** k``; on floats with IEEE results where Python raises (0 ** -1 is inf, overflow is inf)."""
-    if isinstance(x, Value) or isinstance(k, Value):
+    if isinstance(k, Value):
+        return x**k
+    if isinstance(x, Value):
+        if x.data == 0.0 and k < 0.0:
+            # The slope of a root at 0 (0.5 * x ** -0.5 for x ** 0.5) is inf, as on floats and in PyTorch;
+            # the operator would raise for a power nobody wrote. So this node is built by hand, with its rule.
+            out, rule = _power(x.data, k), _power_rule(k)
+            return Value(out, (x,), f"**{k}", _local_grads=rule(x.data, out), _rule=rule)
         return x**k
     try:
         return x**k
