@@ -79,14 +79,9 @@ def _pow_rule(a, b, out):
 
 def _power(x, k):
     """``x ** k``; on floats with IEEE results where Python raises (0 ** -1 is inf, overflow is inf)."""
-    if isinstance(k, Value):
-        return x**k
-    if isinstance(x, Value):
-        if x.data == 0.0 and k < 0.0:
-            # The slope of a root at 0 (0.5 * x ** -0.5 for x ** 0.5) is inf, as on floats and in PyTorch;
-            # the operator would raise for a power nobody wrote. So this node is built by hand, with its rule.
-            out, rule = _power(x.data, k), _power_rule(k)
-            return Value(out, (x,), f"**{k}", _local_grads=rule(x.data, out), _rule=rule)
+    if isinstance(x, Value) or isinstance(k, Value):
+        if _number(x) == 0.0 and _number(k) < 0.0:
+            return _pole(x, k)
         return x**k
     try:
         return x**k
@@ -94,6 +89,18 @@ def _power(x, k):
         return math.copysign(math.inf, x) if float(k).is_integer() and k % 2 else math.inf
     except OverflowError:
         return -math.inf if x < 0.0 and k % 2.0 == 1.0 else math.inf
+
+
+def _pole(x, k):
+    """``0 ** k`` for a negative k, on Values: inf, as on floats and in PyTorch. The slope of a root at 0
+    (0.5 * x ** -0.5 for x ** 0.5) is such a power, and the operator would raise for a power nobody wrote,
+    so the node is built here by hand, with its rule."""
+    x = x if isinstance(x, Value) else Value(x)
+    out = _power(x.data, _number(k))
+    if isinstance(k, Value):
+        return Value(out, (x, k), "**", _local_grads=_pow_rule(x.data, k.data, out), _rule=_pow_rule)
+    rule = _power_rule(k)
+    return Value(out, (x,), f"**{k}", _local_grads=rule(x.data, out), _rule=rule)
 
 
 def _log(x):

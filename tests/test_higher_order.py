@@ -143,15 +143,18 @@ def test_pow_with_a_value_exponent_keeps_its_second_derivatives(torch):
 
 
 @pytest.mark.parametrize("n", [0.5, 1.5, 2.5])
-def test_a_root_at_zero_differentiates_three_times_to_infinities_as_in_torch(torch, n):
+@pytest.mark.parametrize("exponent", ["number", "Value"])
+def test_a_root_at_zero_differentiates_three_times_to_infinities_as_in_torch(torch, n, exponent):
     # The slope of x ** 0.5 at 0 is inf, as a number (first order) and as a graph: built on Values,
     # 0.5 * x ** -0.5 once raised "pow: 0.0 ** -0.5 divides by zero", a power nobody wrote.
     x = Value(0.0)
-    (d1,) = grad(x**n, [x], create_graph=True)
+    power = n if exponent == "number" else Value(n)
+    (d1,) = grad(x**power, [x], create_graph=True)
     (d2,) = grad(d1, [x], create_graph=True)
     (d3,) = grad(d2, [x])
     t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
-    (t1,) = torch.autograd.grad(t**n, t, create_graph=True)
+    tpower = n if exponent == "number" else torch.tensor(n, dtype=torch.float64, requires_grad=True)
+    (t1,) = torch.autograd.grad(t**tpower, t, create_graph=True)
     (t2,) = torch.autograd.grad(t1, t, create_graph=True)
     (t3,) = torch.autograd.grad(t2, t)
     assert [d1.data, d2.data, d3.data] == [t1.item(), t2.item(), t3.item()]
