@@ -205,15 +205,7 @@ class Value(Node):
         only refers to. Identity is kept: a node shared by two results, or by a model and a loss
         pickled together, is one node after loading.
         """
-        if self._custom_backward is not None:
-            raise TypeError(
-                f"Value (op {self._op!r}) has a custom _backward closure; closures refer to the original nodes "
-                "and cannot be copied or pickled. Copy the numbers instead (Value(v.data))"
-            )
-        # A grad that is a graph (after backward(create_graph=True)) leads back into this graph: its number
-        # is what a copy keeps, as a copy never keeps a graph's rules either.
-        grad = self.grad.data if isinstance(self.grad, Value) else self.grad
-        fields = (self.data, grad, self.label, self._op, self._prev, tuple(self._local_grads))
+        fields = self._copied_fields()
         if self._prev and self not in _arriving_in_order:
             earlier = topological_order(self)[:-1]
             interior = [node for node in earlier if node._prev]
@@ -224,6 +216,22 @@ class Value(Node):
             return _rebuild_value, ([*earlier, _Arrived(interior)], fields)
         _arriving_in_order.discard(self)
         return _rebuild_value, ((), fields)
+
+    def __copy__(self) -> Value:
+        """``copy.copy``: a new node with the same fields on the same children. Not through
+        ``__reduce_ex__``, whose marks on the graph only a pickle of the whole graph takes off again."""
+        return _rebuild_value((), self._copied_fields())
+
+    def _copied_fields(self) -> tuple:
+        if self._custom_backward is not None:
+            raise TypeError(
+                f"Value (op {self._op!r}) has a custom _backward closure; closures refer to the original nodes "
+                "and cannot be copied or pickled. Copy the numbers instead (Value(v.data))"
+            )
+        # A grad that is a graph (after backward(create_graph=True)) leads back into this graph: its number
+        # is what a copy keeps, as a copy never keeps a graph's rules either.
+        grad = self.grad.data if isinstance(self.grad, Value) else self.grad
+        return (self.data, grad, self.label, self._op, self._prev, tuple(self._local_grads))
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""

@@ -396,6 +396,23 @@ def test_a_deep_node_pickled_with_its_result_pickles_again_on_its_own(how):
     assert y2.data == y.data
 
 
+def test_a_shallow_copy_leaves_a_deep_graph_picklable():
+    # copy.copy went through __reduce_ex__, which marked the whole graph as arriving in order; nothing
+    # was pickled to unmark it, so a later pickle of any node in it hit RecursionError.
+    depth = sys.getrecursionlimit() * 3
+    x, mid = deep_chain(depth)
+    y = (mid * 0.999).tanh() + x
+    shallow = copy.copy(y)
+    assert shallow is not y and shallow._prev == y._prev and shallow.data == y.data and shallow._op == y._op
+    again = pickle.loads(pickle.dumps(mid))
+    mid.backward()
+    again.backward()
+    copied_x = again
+    while copied_x._prev:
+        copied_x = copied_x._prev[-1]
+    assert again.data == mid.data and copied_x.grad == x.grad and x.grad != 0.0
+
+
 def test_pickling_a_model_and_its_loss_together_keeps_one_graph():
     w = Value(1.5, label="w")
     loss = (w * w + w).tanh()
