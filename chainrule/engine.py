@@ -209,6 +209,9 @@ class Value(Node):
         if self._prev and self not in _arriving_in_order:
             earlier = topological_order(self)[:-1]
             interior = [node for node in earlier if node._prev]
+            for node in interior:  # refused before anything is marked: a refusal halfway would leave marks
+                if node._custom_backward is not None:
+                    node._copied_fields()  # raises, naming the node's op
             _arriving_in_order.update(interior)
             # Some of `earlier` may have been pickled already (pickle.dumps([mid, y]), mid inside y's graph):
             # pickle only refers to those and never asks them again, so _Arrived, pickled after all of them,

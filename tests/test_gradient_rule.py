@@ -430,6 +430,20 @@ def test_a_custom_backward_cannot_be_pickled_and_says_why():
         pickle.dumps(out)
 
 
+def test_a_pickle_refused_for_a_custom_backward_deep_inside_leaves_the_rest_picklable():
+    # The refusal came halfway through the graph, after every node had been marked as arriving in order:
+    # the marks stayed, and a later pickle of a deep node hit RecursionError.
+    depth = sys.getrecursionlimit() * 3
+    x, mid = deep_chain(depth)
+    a = Value(2.0)
+    cube = Value(a.data**3, (a,), "cube")
+    cube._backward = lambda: None
+    with pytest.raises(TypeError, match=r"op 'cube'.*custom _backward closure"):
+        pickle.dumps(cube + mid)  # cube comes first, before any node of mid's graph is pickled
+    again = pickle.loads(pickle.dumps(mid))
+    assert again.data == mid.data
+
+
 def test_tensors_pickle_as_leaves_as_in_torch(torch):
     w = Tensor([1.0, 2.0], requires_grad=True)
     y = w * 2.0
