@@ -424,3 +424,74 @@ def test_without_safetensors_save_stops_before_training(capsys, tmp_path, monkey
     assert status == 1
     assert out == ""
     assert "pip install safetensors" in assert_one_clean_line(err)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "digits", "--out", "{file}"], "chainrule train digits: --out {file} is a file, not a folder"),
+        (["demo", "--out", "{file}/pictures"], "chainrule demo: --out {file}/pictures: {file} is a file, not a folder"),
+        (["train", "names", "--out", "{file}"], "chainrule train names: --out {file} is a file, not a folder"),
+    ],
+)
+def test_an_out_folder_that_cannot_be_made_stops_before_training(capsys, tmp_path, argv, message):
+    # The pictures are saved after training: a file in --out's way must be found before a long run, not after.
+    file = tmp_path / "taken"
+    file.write_text("not a folder")
+    argv = [a.replace("{file}", str(file)) for a in argv]
+    status, out, err = run_cli(capsys, *argv, "--steps", "1", "--no-progress")
+    assert status == 2
+    assert out == ""  # no training ran
+    line = assert_one_clean_line(err)
+    assert line.startswith(message.replace("{file}", str(file))), line
+    assert "--no-plots" in line
+    assert file.read_text() == "not a folder"
+
+
+def test_an_out_folder_in_the_way_is_ignored_with_no_plots(capsys, tmp_path):
+    file = tmp_path / "taken"
+    file.write_text("")
+    status, out, err = run_cli(
+        capsys, "train", "moons", "--steps", "1", "--out", str(file), "--no-plots", "--no-progress"
+    )
+    assert status == 0, err
+    assert "train moons accuracy:" in out
+
+
+@pytest.mark.parametrize("option, name", [("--html", "page.html"), ("--svg", "graph.svg")])
+def test_a_graph_file_under_a_file_is_a_usage_error(capsys, tmp_path, option, name):
+    file = tmp_path / "taken"
+    file.write_text("")
+    target = file / name
+    status, out, err = run_cli(capsys, "graph", option, str(target))
+    assert status == 2
+    assert out == ""
+    assert assert_one_clean_line(err).startswith(f"chainrule graph: {option} {target}: {file} is a file, not a folder")
+
+
+def test_batch_size_for_moons_is_refused_not_ignored(capsys):
+    # train moons is full-batch: a --batch-size would have been dropped with no word, the run not the one asked for.
+    status, out, err = run_cli(capsys, "train", "moons", "--steps", "1", "--batch-size", "8", "--no-plots")
+    assert status == 2
+    assert out == ""
+    assert assert_one_clean_line(err) == (
+        "chainrule train moons: --batch-size does not apply: moons trains on all 100 points at every step "
+        "(it applies to train digits and train names)"
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_save_into_a_read_only_folder_stops_before_training(capsys, tmp_path):
+    require("safetensors", "pip install 'chainrule[save]'")
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        status, out, err = run_cli(
+            capsys, "demo", "--steps", "1", "--save", str(folder / "m.safetensors"), "--no-plots", "--no-progress"
+        )
+    finally:
+        folder.chmod(0o755)
+    assert status == 2
+    assert out == ""
+    assert assert_one_clean_line(err).startswith(f"chainrule demo: --save {folder / 'm.safetensors'}: cannot write")
