@@ -367,6 +367,17 @@ def _save_with_task(path, task):
             lambda path: _save_with_task(path, {"dataset": "digits", "test_size": 0.2}),
             "ValueError: evaluate: the digits task does not say its 'seed'",
         ),
+        (
+            # a digits model in a file that says moons: the layer's own message alone did not say which data
+            lambda path: _save_with_task(path, {"dataset": "moons", "n_samples": 100, "noise": 0.1, "seed": 1}),
+            "ValueError: evaluate: the model Sequential(Linear(64, 128), ReLU(), Linear(128, 10)) does not take "
+            "the moons data (2 numbers a point); was the file saved by another command? Linear(64, 128): expected",
+        ),
+        (
+            lambda path: _save_with_task(path, {"dataset": "names", "block_size": 3, "split_seed": 42}),
+            "ValueError: evaluate: the model Sequential(Linear(64, 128), ReLU(), Linear(128, 10)) does not take "
+            "the names data (3 characters of context an example); was the file saved by another command?",
+        ),
     ],
     ids=[
         "missing",
@@ -377,6 +388,8 @@ def _save_with_task(path, task):
         "custom with a task",
         "unknown task",
         "task without seed",
+        "digits model, moons task",
+        "digits model, names task",
     ],
 )
 def test_eval_of_a_file_it_cannot_use_gives_one_line_and_exit_1(capsys, tmp_path, make, message):
