@@ -81,6 +81,11 @@ def run_train(args) -> None:
             f"{PROG} {command}: --batch-size does not apply: moons trains on all 100 points at every step "
             "(it applies to train digits and train names)"
         )
+    if args.dataset == "names" and args.batch_size == 1:
+        raise UsageError(
+            f"{PROG} {command}: --batch-size 1: the model's batch norm takes a variance over each batch, "
+            "so a batch needs at least 2 examples (the lecture's is 32)"
+        )
     _check_save_path(args.save, command)
     if out_dir is not None:
         _check_folder("--out", out_dir, out_dir, command, " (or --no-plots)")
@@ -190,6 +195,8 @@ def run_graph(args) -> None:
     _check_suffix("--html", args.html, (".html", ".htm"), "the backward-walk page is HTML")
     _check_suffix("--svg", args.svg, (".svg",), "the drawing is SVG")
     for option, path in (("--html", args.html), ("--svg", args.svg), ("--screenshot", args.screenshot)):
+        if path is not None and path.is_dir():
+            raise UsageError(f"{PROG} graph: {option} {path} is a folder; give a file name, e.g. {path / path.name}")
         if path is not None:
             _check_folder(option, path, path.parent, "graph")
     if args.screenshot is not None:

@@ -508,3 +508,27 @@ def test_a_save_into_a_read_only_folder_stops_before_training(capsys, tmp_path):
     assert status == 2
     assert out == ""
     assert assert_one_clean_line(err).startswith(f"chainrule demo: --save {folder / 'm.safetensors'}: cannot write")
+
+
+def test_names_with_a_batch_of_one_is_a_usage_error(capsys):
+    # Batch norm takes a variance over the batch: one example a batch fails at the first step, and the
+    # layer's own message (a shape, and eval()) said nothing of the option that caused it.
+    status, out, err = run_cli(capsys, "train", "names", "--steps", "1", "--batch-size", "1", "--no-plots")
+    assert status == 2
+    assert out == ""
+    assert assert_one_clean_line(err) == (
+        "chainrule train names: --batch-size 1: the model's batch norm takes a variance over each batch, "
+        "so a batch needs at least 2 examples (the lecture's is 32)"
+    )
+
+
+@pytest.mark.parametrize("option, name", [("--html", "page.html"), ("--svg", "graph.svg")])
+def test_a_graph_file_that_is_a_folder_is_a_usage_error(capsys, tmp_path, option, name):
+    folder = tmp_path / name
+    folder.mkdir()
+    status, out, err = run_cli(capsys, "graph", option, str(folder))
+    assert status == 2
+    assert out == ""
+    assert assert_one_clean_line(err) == (
+        f"chainrule graph: {option} {folder} is a folder; give a file name, e.g. {folder / name}"
+    )
