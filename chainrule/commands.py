@@ -194,6 +194,7 @@ def run_graph(args) -> None:
         raise UsageError(f"{PROG} graph: --screenshot takes a picture of the page, so it needs --html PATH too")
     _check_suffix("--html", args.html, (".html", ".htm"), "the backward-walk page is HTML")
     _check_suffix("--svg", args.svg, (".svg",), "the drawing is SVG")
+    _check_suffix("--screenshot", args.screenshot, (".png",), "the screenshot is PNG")
     for option, path in (("--html", args.html), ("--svg", args.svg), ("--screenshot", args.screenshot)):
         if path is not None and path.is_dir():
             raise UsageError(f"{PROG} graph: {option} {path} is a folder; give a file name, e.g. {path / path.name}")

@@ -532,3 +532,16 @@ def test_a_graph_file_that_is_a_folder_is_a_usage_error(capsys, tmp_path, option
     assert assert_one_clean_line(err) == (
         f"chainrule graph: {option} {folder} is a folder; give a file name, e.g. {folder / name}"
     )
+
+
+def test_a_screenshot_not_named_png_is_a_usage_error(capsys, tmp_path):
+    # --html and --svg were held to their endings; the screenshot, a PNG, went into s.txt with no word.
+    status, out, err = run_cli(
+        capsys, "graph", "--html", str(tmp_path / "p.html"), "--screenshot", str(tmp_path / "s.txt")
+    )
+    assert status == 2
+    assert out == ""
+    assert assert_one_clean_line(err) == (
+        f"chainrule graph: --screenshot {tmp_path / 's.txt'}: the screenshot is PNG, so the file name must end in .png"
+    )
+    assert list(tmp_path.iterdir()) == []  # nothing written
