@@ -100,6 +100,16 @@ def test_with_the_progress_bar_the_last_line_is_still_the_message():
             ["train", "digits", "--lr", "1e300", "--epochs", "1", "--batch-size", "5000"],
             rf"chainrule train digits: the model's output became inf after epoch 0; {DIVERGED} \(it was 1e\+300\)",
         ),
+        (
+            # the final losses were NaN and sampling names from NaN probabilities failed with multinomial's message
+            ["train", "names", "--lr", "1e300", "--steps", "1"],
+            rf"chainrule train names: the model's train loss became nan after step 0; {DIVERGED} \(it was 1e\+300\)",
+        ),
+        (
+            # the rate the user gave, not the schedule's rate at that step (9.999728588359286e+299)
+            ["train", "names", "--lr", "1e300", "--steps", "5"],
+            rf"chainrule train names: the loss became nan at step 1; {DIVERGED} \(it was 1e\+300\)",
+        ),
     ],
 )
 def test_a_run_that_ends_in_non_finite_numbers_is_not_a_success(capsys, argv, line):
