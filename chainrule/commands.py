@@ -7,6 +7,7 @@ raises ``UsageError``; everything else a command prints is its results and the f
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PROG = "chainrule"
@@ -52,6 +53,8 @@ def run_demo(args) -> None:
     from chainrule.training import moons_demo
 
     _check_save_path(args.save, "demo")
+    if not args.no_plots:
+        _check_folder("--out", args.out, args.out, "demo", " (or --no-plots)")
     result = moons_demo(
         steps=args.steps,
         lr=args.lr,
@@ -72,7 +75,20 @@ def run_train(args) -> None:
     out_dir = None if args.no_plots else args.out
     progress = not args.no_progress
     command = f"train {args.dataset}"
+    if args.dataset == "moons" and args.batch_size is not None:
+        # The moons run is full-batch: dropping the option unsaid would train another run than the one asked for.
+        raise UsageError(
+            f"{PROG} {command}: --batch-size does not apply: moons trains on all 100 points at every step "
+            "(it applies to train digits and train names)"
+        )
+    if args.dataset == "names" and args.batch_size == 1:
+        raise UsageError(
+            f"{PROG} {command}: --batch-size 1: the model's batch norm takes a variance over each batch, "
+            "so a batch needs at least 2 examples (the lecture's is 32)"
+        )
     _check_save_path(args.save, command)
+    if out_dir is not None:
+        _check_folder("--out", out_dir, out_dir, command, " (or --no-plots)")
     if args.dataset == "digits":
         settings = {
             "epochs": count or 30,
@@ -113,6 +129,23 @@ def _check_save_path(path: Path | None, command: str) -> None:
         )
     if not path.parent.is_dir():
         raise UsageError(f"{PROG} {command}: --save {path}: the folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise UsageError(f"{PROG} {command}: --save {path}: cannot write in the folder {path.parent}; save elsewhere")
+
+
+def _check_folder(option: str, path: Path, folder: Path, command: str, hint: str = "") -> None:
+    """Before any work: that ``folder`` (where ``option``'s ``path`` goes) exists or can be made. The files are
+    written last (the pictures after training), so a file in the way would otherwise cost the whole run."""
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent  # made with parents=True: the first part that exists must be a folder
+    if existing.is_dir():
+        if not os.access(existing, os.W_OK):
+            raise UsageError(f"{PROG} {command}: {option} {path}: cannot write in the folder {existing}{hint}")
+        return
+    if existing == path:
+        raise UsageError(f"{PROG} {command}: {option} {path} is a file, not a folder; give a folder{hint}")
+    raise UsageError(f"{PROG} {command}: {option} {path}: {existing} is a file, not a folder; give another path{hint}")
 
 
 def _save_model(result, path: Path | None, command: str, settings: dict) -> None:
@@ -161,6 +194,12 @@ def run_graph(args) -> None:
         raise UsageError(f"{PROG} graph: --screenshot takes a picture of the page, so it needs --html PATH too")
     _check_suffix("--html", args.html, (".html", ".htm"), "the backward-walk page is HTML")
     _check_suffix("--svg", args.svg, (".svg",), "the drawing is SVG")
+    _check_suffix("--screenshot", args.screenshot, (".png",), "the screenshot is PNG")
+    for option, path in (("--html", args.html), ("--svg", args.svg), ("--screenshot", args.screenshot)):
+        if path is not None and path.is_dir():
+            raise UsageError(f"{PROG} graph: {option} {path} is a folder; give a file name, e.g. {path / path.name}")
+        if path is not None:
+            _check_folder(option, path, path.parent, "graph")
     if args.screenshot is not None:
         from chainrule.viz.browser import require_screenshot_tools
 

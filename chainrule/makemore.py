@@ -35,7 +35,7 @@ from chainrule.optim import SGD
 from chainrule.progress import progress_bar
 from chainrule.sampling import as_generator, multinomial
 from chainrule.schedules import CosineAnnealingLR
-from chainrule.training import RunResult, _check_loss, _check_settings, _save_pictures
+from chainrule.training import RunResult, TrainingDiverged, _check_loss, _check_settings, _save_pictures
 
 # The lecture's settings (makemore part 3, "batch normalization").
 BLOCK_SIZE = 3  # characters of context
@@ -176,7 +176,7 @@ def train_names(
         rows = random_batch(len(X), batch_size, rng)
         loss = cross_entropy(model(X[rows]), Y[rows])
         value = loss.item()
-        _check_loss(value, where, f"at step {step}", optimizer.lr)
+        _check_loss(value, where, f"at step {step}", lr)  # the rate asked for, not the schedule's of this step
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -195,9 +195,15 @@ def train_names(
                 loss=f"{history['train loss'][-1]:.4f}", val=f"{history['val loss'][-1]:.4f}", refresh=False
             )
 
+    final = {"train loss": split_loss(model, dataset.train), "val loss": split_loss(model, dataset.val)}
+    for name, value in final.items():
+        # After the last update no training loss is left to show a blow-up: these are the first to see it
+        # (and names sampled from NaN probabilities would fail with a message about sampling).
+        if not math.isfinite(value):
+            raise TrainingDiverged(where, f"the model's {name} became {value!r}", f"after step {steps - 1}", lr)
     result = RunResult(
         history=history,
-        final={"train loss": split_loss(model, dataset.train), "val loss": split_loss(model, dataset.val)},
+        final=final,
         model=model,
         task={"dataset": "names", "block_size": dataset.block_size, "split_seed": SPLIT_SEED, "seed": seed},
         samples=sample_names(model, dataset, samples, rng),

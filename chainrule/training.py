@@ -262,21 +262,33 @@ def evaluate(model, task: Mapping[str, Any]) -> tuple[str, float]:
             raise ValueError(f"evaluate: the {task['dataset']} task does not say its {key!r}: {dict(task)!r}")
         return task[key]
 
+    def run(function, inputs, shape: str):
+        # A model given another run's task (a digits model in a file that says moons) fails inside a layer,
+        # whose message names the layer but not the mix-up.
+        try:
+            return function(model, inputs)
+        except (ValueError, TypeError) as error:
+            raise ValueError(
+                f"evaluate: the model {model!r} does not take the {dataset} data ({shape}); was the file saved "
+                f"by another command? {error}"
+            ) from None
+
     dataset = task.get("dataset") if isinstance(task, Mapping) else None
     if dataset == "digits":
         split = data.digits(seed=setting("seed"), test_size=setting("test_size"))
         from chainrule.digits import digits_logits
 
-        predictions = digits_logits(model, split.X_test).argmax(axis=1)
+        predictions = run(digits_logits, split.X_test, "64 pixels an image").argmax(axis=1)
         return "test accuracy", float(np.mean(predictions == split.y_test))
     if dataset == "moons":
         X, y = data.moons(n_samples=setting("n_samples"), noise=setting("noise"), seed=setting("seed"))
-        return "accuracy", float(accuracy_from_scores(_moons_scores(model, X), y))
+        return "accuracy", float(accuracy_from_scores(run(_moons_scores, X, "2 numbers a point"), y))
     if dataset == "names":
         from chainrule.makemore import split_loss
 
         split = data.names_dataset(block_size=setting("block_size"), seed=setting("split_seed"))
-        return "val loss", split_loss(model, split.val)
+        shape = f"{split.block_size} characters of context an example"
+        return "val loss", run(split_loss, split.val, shape)
     raise ValueError(f"evaluate: the task must name the dataset, 'digits', 'moons' or 'names'; got {task!r}")
 
 

@@ -100,6 +100,16 @@ def test_with_the_progress_bar_the_last_line_is_still_the_message():
             ["train", "digits", "--lr", "1e300", "--epochs", "1", "--batch-size", "5000"],
             rf"chainrule train digits: the model's output became inf after epoch 0; {DIVERGED} \(it was 1e\+300\)",
         ),
+        (
+            # the final losses were NaN and sampling names from NaN probabilities failed with multinomial's message
+            ["train", "names", "--lr", "1e300", "--steps", "1"],
+            rf"chainrule train names: the model's train loss became nan after step 0; {DIVERGED} \(it was 1e\+300\)",
+        ),
+        (
+            # the rate the user gave, not the schedule's rate at that step (9.999728588359286e+299)
+            ["train", "names", "--lr", "1e300", "--steps", "5"],
+            rf"chainrule train names: the loss became nan at step 1; {DIVERGED} \(it was 1e\+300\)",
+        ),
     ],
 )
 def test_a_run_that_ends_in_non_finite_numbers_is_not_a_success(capsys, argv, line):
@@ -367,6 +377,17 @@ def _save_with_task(path, task):
             lambda path: _save_with_task(path, {"dataset": "digits", "test_size": 0.2}),
             "ValueError: evaluate: the digits task does not say its 'seed'",
         ),
+        (
+            # a digits model in a file that says moons: the layer's own message alone did not say which data
+            lambda path: _save_with_task(path, {"dataset": "moons", "n_samples": 100, "noise": 0.1, "seed": 1}),
+            "ValueError: evaluate: the model Sequential(Linear(64, 128), ReLU(), Linear(128, 10)) does not take "
+            "the moons data (2 numbers a point); was the file saved by another command? Linear(64, 128): expected",
+        ),
+        (
+            lambda path: _save_with_task(path, {"dataset": "names", "block_size": 3, "split_seed": 42}),
+            "ValueError: evaluate: the model Sequential(Linear(64, 128), ReLU(), Linear(128, 10)) does not take "
+            "the names data (3 characters of context an example); was the file saved by another command?",
+        ),
     ],
     ids=[
         "missing",
@@ -377,6 +398,8 @@ def _save_with_task(path, task):
         "custom with a task",
         "unknown task",
         "task without seed",
+        "digits model, moons task",
+        "digits model, names task",
     ],
 )
 def test_eval_of_a_file_it_cannot_use_gives_one_line_and_exit_1(capsys, tmp_path, make, message):
@@ -424,3 +447,111 @@ def test_without_safetensors_save_stops_before_training(capsys, tmp_path, monkey
     assert status == 1
     assert out == ""
     assert "pip install safetensors" in assert_one_clean_line(err)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "digits", "--out", "{file}"], "chainrule train digits: --out {file} is a file, not a folder"),
+        (["demo", "--out", "{file}/pictures"], "chainrule demo: --out {file}/pictures: {file} is a file, not a folder"),
+        (["train", "names", "--out", "{file}"], "chainrule train names: --out {file} is a file, not a folder"),
+    ],
+)
+def test_an_out_folder_that_cannot_be_made_stops_before_training(capsys, tmp_path, argv, message):
+    # The pictures are saved after training: a file in --out's way must be found before a long run, not after.
+    file = tmp_path / "taken"
+    file.write_text("not a folder")
+    argv = [a.replace("{file}", str(file)) for a in argv]
+    status, out, err = run_cli(capsys, *argv, "--steps", "1", "--no-progress")
+    assert status == 2
+    assert out == ""  # no training ran
+    line = assert_one_clean_line(err)
+    assert line.startswith(message.replace("{file}", str(file))), line
+    assert "--no-plots" in line
+    assert file.read_text() == "not a folder"
+
+
+def test_an_out_folder_in_the_way_is_ignored_with_no_plots(capsys, tmp_path):
+    file = tmp_path / "taken"
+    file.write_text("")
+    status, out, err = run_cli(
+        capsys, "train", "moons", "--steps", "1", "--out", str(file), "--no-plots", "--no-progress"
+    )
+    assert status == 0, err
+    assert "train moons accuracy:" in out
+
+
+@pytest.mark.parametrize("option, name", [("--html", "page.html"), ("--svg", "graph.svg")])
+def test_a_graph_file_under_a_file_is_a_usage_error(capsys, tmp_path, option, name):
+    file = tmp_path / "taken"
+    file.write_text("")
+    target = file / name
+    status, out, err = run_cli(capsys, "graph", option, str(target))
+    assert status == 2
+    assert out == ""
+    assert assert_one_clean_line(err).startswith(f"chainrule graph: {option} {target}: {file} is a file, not a folder")
+
+
+def test_batch_size_for_moons_is_refused_not_ignored(capsys):
+    # train moons is full-batch: a --batch-size would have been dropped with no word, the run not the one asked for.
+    status, out, err = run_cli(capsys, "train", "moons", "--steps", "1", "--batch-size", "8", "--no-plots")
+    assert status == 2
+    assert out == ""
+    assert assert_one_clean_line(err) == (
+        "chainrule train moons: --batch-size does not apply: moons trains on all 100 points at every step "
+        "(it applies to train digits and train names)"
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_save_into_a_read_only_folder_stops_before_training(capsys, tmp_path):
+    require("safetensors", "pip install 'chainrule[save]'")
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        status, out, err = run_cli(
+            capsys, "demo", "--steps", "1", "--save", str(folder / "m.safetensors"), "--no-plots", "--no-progress"
+        )
+    finally:
+        folder.chmod(0o755)
+    assert status == 2
+    assert out == ""
+    assert assert_one_clean_line(err).startswith(f"chainrule demo: --save {folder / 'm.safetensors'}: cannot write")
+
+
+def test_names_with_a_batch_of_one_is_a_usage_error(capsys):
+    # Batch norm takes a variance over the batch: one example a batch fails at the first step, and the
+    # layer's own message (a shape, and eval()) said nothing of the option that caused it.
+    status, out, err = run_cli(capsys, "train", "names", "--steps", "1", "--batch-size", "1", "--no-plots")
+    assert status == 2
+    assert out == ""
+    assert assert_one_clean_line(err) == (
+        "chainrule train names: --batch-size 1: the model's batch norm takes a variance over each batch, "
+        "so a batch needs at least 2 examples (the lecture's is 32)"
+    )
+
+
+@pytest.mark.parametrize("option, name", [("--html", "page.html"), ("--svg", "graph.svg")])
+def test_a_graph_file_that_is_a_folder_is_a_usage_error(capsys, tmp_path, option, name):
+    folder = tmp_path / name
+    folder.mkdir()
+    status, out, err = run_cli(capsys, "graph", option, str(folder))
+    assert status == 2
+    assert out == ""
+    assert assert_one_clean_line(err) == (
+        f"chainrule graph: {option} {folder} is a folder; give a file name, e.g. {folder / name}"
+    )
+
+
+def test_a_screenshot_not_named_png_is_a_usage_error(capsys, tmp_path):
+    # --html and --svg were held to their endings; the screenshot, a PNG, went into s.txt with no word.
+    status, out, err = run_cli(
+        capsys, "graph", "--html", str(tmp_path / "p.html"), "--screenshot", str(tmp_path / "s.txt")
+    )
+    assert status == 2
+    assert out == ""
+    assert assert_one_clean_line(err) == (
+        f"chainrule graph: --screenshot {tmp_path / 's.txt'}: the screenshot is PNG, so the file name must end in .png"
+    )
+    assert list(tmp_path.iterdir()) == []  # nothing written

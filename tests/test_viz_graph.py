@@ -146,6 +146,13 @@ def test_special_characters_render_literally_in_svg(tmp_path):
     assert "x{1}|&lt;y&gt;" in path.read_text()
 
 
+@needs_renderer
+def test_an_entity_in_a_label_renders_as_typed(tmp_path):
+    # Graphviz reads "&amp;" in a label as "&": the box showed "R&D" for a label typed "R&amp;D".
+    a = Value(1.0, label="R&amp;D & co")
+    assert "R&amp;amp;D &amp; co" in save_graph(a, tmp_path / "g.svg").read_text()
+
+
 def test_tensor_nodes_show_shape_summary_and_missing_grad():
     x = ArrayNode(np.arange(12.0).reshape(3, 4), label="x")
     w = ArrayNode([[1.0], [2.0], [3.0], [4.0]], label="w")

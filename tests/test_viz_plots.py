@@ -77,6 +77,17 @@ def test_plot_history_puts_curves_logged_at_different_steps_on_one_axis():
         plots.plot_history({"val loss": val}, x={"test loss": [1, 2]})
 
 
+def test_plot_history_refuses_a_curve_with_nothing_to_draw():
+    # matplotlib leaves NaN and infinite points out: an all-NaN curve drew an empty plot whose legend still
+    # named it, as though the curve were there.
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=rf"curve 'loss' holds no finite number \(its first is {bad}\)"):
+            plots.plot_history({"loss": [bad, bad], "accuracy": [0.5, 0.6]})
+    # one finite point is a curve: the gaps show where the run's numbers stopped being numbers
+    fig = plots.plot_history({"loss": [2.0, float("nan"), 1.0]})
+    assert fig.axes[0].get_lines()[0].get_ydata()[[0, 2]].tolist() == [2.0, 1.0]
+
+
 def test_plot_history_rejects_bad_input(tmp_path):
     with pytest.raises(ValueError, match="history is empty"):
         plots.plot_history({}, tmp_path / "h.png")

@@ -112,6 +112,8 @@ def op_id(i: int) -> str:
 
 # -- building the picture ---------------------------------------------------------------------------
 def _escape_record(text: str) -> str:
+    # Graphviz reads an entity ("&amp;") in any label as the character it names: "&" itself is escaped first.
+    text = text.replace("&", "&amp;")
     # In a record label these characters separate or name fields; a backslash starts an escape.
     for ch in '\\{}|<>"':
         text = text.replace(ch, "\\" + ch)

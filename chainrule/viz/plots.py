@@ -73,7 +73,8 @@ def plot_history(
     Returns the matplotlib figure; with a ``path`` (ending in .png) it is also saved there, and
     ``figure.saved_path`` is that path.
 
-    Raises ValueError for an empty history, an empty or non-numeric curve, or a path not ending in
+    NaN and infinite entries are left out (gaps in their curves). Raises ValueError for an empty
+    history, an empty or non-numeric curve, a curve with no finite number, or a path not ending in
     .png; ImportError if matplotlib is missing.
     """
     path = _check_path(path)
@@ -87,6 +88,11 @@ def plot_history(
             raise ValueError(f"plot_history: curve {name!r} must be a list of numbers, got {values!r}") from None
         if ys.ndim != 1 or ys.size == 0:
             raise ValueError(f"plot_history: curve {name!r} must be a non-empty list of numbers, got shape {ys.shape}")
+        if not np.isfinite(ys).any():
+            # matplotlib draws no NaN or infinite point: the axes would be empty, the legend naming the curve.
+            raise ValueError(
+                f"plot_history: curve {name!r} holds no finite number (its first is {float(ys[0])!r}); nothing to draw"
+            )
         curves[str(name)] = ys
     positions = {name: np.arange(ys.size) for name, ys in curves.items()}
     for name, xs in (x or {}).items():
