@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -503,21 +504,21 @@ def test_batch_size_for_moons_is_refused_not_ignored(capsys):
     )
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes into read-only folders")
-def test_a_save_into_a_read_only_folder_stops_before_training(capsys, tmp_path):
+def test_a_save_into_a_read_only_folder_stops_before_training(capsys, tmp_path, monkeypatch):
     require("safetensors", "pip install 'chainrule[save]'")
     folder = tmp_path / "locked"
     folder.mkdir()
-    folder.chmod(0o555)
-    try:
-        status, out, err = run_cli(
-            capsys, "demo", "--steps", "1", "--save", str(folder / "m.safetensors"), "--no-plots", "--no-progress"
-        )
-    finally:
-        folder.chmod(0o755)
+    # The check asks the system whether the folder can be written (os.access). Root may write anywhere, and
+    # CI runs as root, so the folder is made read-only the way that check sees it.
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == folder else real_access(path, mode))
+    status, out, err = run_cli(
+        capsys, "demo", "--steps", "1", "--save", str(folder / "m.safetensors"), "--no-plots", "--no-progress"
+    )
     assert status == 2
     assert out == ""
     assert assert_one_clean_line(err).startswith(f"chainrule demo: --save {folder / 'm.safetensors'}: cannot write")
+    assert not (folder / "m.safetensors").exists()
 
 
 def test_names_with_a_batch_of_one_is_a_usage_error(capsys):
