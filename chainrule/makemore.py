@@ -35,7 +35,7 @@ from chainrule.optim import SGD
 from chainrule.progress import progress_bar
 from chainrule.sampling import as_generator, multinomial
 from chainrule.schedules import CosineAnnealingLR
-from chainrule.training import RunResult, TrainingDiverged, _check_loss, _check_settings, _save_pictures
+from chainrule.training import RunResult, _check_loss, _check_settings, _save_pictures
 
 # The lecture's settings (makemore part 3, "batch normalization").
 BLOCK_SIZE = 3  # characters of context
@@ -199,8 +199,7 @@ def train_names(
     for name, value in final.items():
         # After the last update no training loss is left to show a blow-up: these are the first to see it
         # (and names sampled from NaN probabilities would fail with a message about sampling).
-        if not math.isfinite(value):
-            raise TrainingDiverged(where, f"the model's {name} became {value!r}", f"after step {steps - 1}", lr)
+        _check_loss(value, where, f"after step {steps - 1}", lr, what=f"the model's {name}")
     result = RunResult(
         history=history,
         final=final,

@@ -49,10 +49,10 @@ class TrainingDiverged(FloatingPointError):
         super().__init__(f"{where}: {what} {when}; training diverged, try a smaller lr (it was {lr!r})")
 
 
-def _check_loss(loss: float, where: str, when: str, lr: float) -> None:
-    """Stop the run at the first loss that is not a finite number."""
+def _check_loss(loss: float, where: str, when: str, lr: float, what: str = "the loss") -> None:
+    """Stop the run at the first loss that is not a finite number (``what`` names it in the message)."""
     if not math.isfinite(loss):
-        raise TrainingDiverged(where, f"the loss became {loss!r}", when, lr)
+        raise TrainingDiverged(where, f"{what} became {loss!r}", when, lr)
 
 
 def _check_outputs(outputs, where: str, when: str, lr: float) -> None:
