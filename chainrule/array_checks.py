@@ -89,6 +89,14 @@ def normalize_axes(axis, ndim: int, where: str) -> tuple[int, ...] | None:
     return tuple(normalized)
 
 
+def one_axis(axis, ndim: int, where: str, wanted: str = "an int") -> int:
+    """``axis`` as a non-negative int: one axis, never a tuple (which ``normalize_axes`` would take, and a
+    caller that wants one axis would read as its first entry). ``wanted`` says what is accepted."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{where}: axis must be {wanted}, got {short_repr(axis)}")
+    return normalize_axes(axis, ndim, where)[0]
+
+
 def broadcasting(ufunc, a: np.ndarray, b: np.ndarray, where: str) -> np.ndarray:
     """``ufunc(a, b)`` with NumPy broadcasting, or an error that names the operation and both shapes."""
     try:

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chainrule.array_checks import broadcasting, float_dtype, normalize_axes
-from chainrule.autodiff import short_repr
+from chainrule.array_checks import broadcasting, float_dtype, one_axis
 
 if TYPE_CHECKING:
     from chainrule.tensor import Tensor
@@ -118,9 +117,7 @@ class ArrayFacts:
         empty answer, as in PyTorch)."""
         data = self._data
         if axis is not None:
-            if isinstance(axis, bool) or not isinstance(axis, Integral):
-                raise TypeError(f"argmax: axis must be an int or None, got {short_repr(axis)}")
-            (axis,) = normalize_axes(axis, data.ndim, "argmax")
+            axis = one_axis(axis, data.ndim, "argmax", "an int or None")
             if data.shape[axis] == 0:
                 raise ValueError(
                     f"argmax: cannot take the argmax of no entries: axis {axis} of shape {data.shape} is empty"

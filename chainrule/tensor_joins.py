@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from chainrule.array_checks import normalize_axes
+from chainrule.array_checks import one_axis
 from chainrule.autodiff import short_repr
 from chainrule.tensor import Tensor
 from chainrule.tensor_record import Rule, constant, lift, record
@@ -33,7 +33,7 @@ def cat(tensors: Sequence, axis: int = 0) -> Tensor:
     first = parts[0]._data
     if first.ndim == 0:
         raise ValueError("cat: tensor 0 is 0-d (one number) and has no axis to join along; use stack")
-    axis = _one_axis(axis, first.ndim, "cat")
+    axis = one_axis(axis, first.ndim, "cat")
     for i, part in enumerate(parts[1:], start=1):
         shape = part._data.shape
         if len(shape) != first.ndim or any(n != m for k, (n, m) in enumerate(zip(shape, first.shape)) if k != axis):
@@ -67,7 +67,7 @@ def stack(tensors: Sequence, axis: int = 0) -> Tensor:
                 f"stack: tensor {i} has shape {part._data.shape} but tensor 0 has shape {first.shape}; "
                 "stack needs tensors of one shape"
             )
-    axis = _one_axis(axis, first.ndim + 1, "stack")
+    axis = one_axis(axis, first.ndim + 1, "stack")
     out = np.stack([part._data for part in parts], axis=axis)
     return record(out, "stack", tuple(parts), _stack_rule(len(parts)), (axis,))
 
@@ -79,14 +79,6 @@ def _stack_rule(n: int) -> Rule:
         return lambda g, axis: g[(slice(None),) * axis + (i,)]
 
     return Rule("axis", *(pick(i) for i in range(n)))
-
-
-def _one_axis(axis, ndim: int, where: str) -> int:
-    """``axis`` as a non-negative int: one axis, as ``torch.cat`` 's ``dim`` (a tuple is refused, never read
-    as its first entry)."""
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{where}: axis must be an int, got {short_repr(axis)}")
-    return normalize_axes(axis, ndim, where)[0]
 
 
 def _operands(tensors, where: str) -> list[Tensor]:
