@@ -493,15 +493,32 @@ def test_a_graph_file_under_a_file_is_a_usage_error(capsys, tmp_path, option, na
     assert assert_one_clean_line(err).startswith(f"chainrule graph: {option} {target}: {file} is a file, not a folder")
 
 
-def test_batch_size_for_moons_is_refused_not_ignored(capsys):
-    # train moons is full-batch: a --batch-size would have been dropped with no word, the run not the one asked for.
-    status, out, err = run_cli(capsys, "train", "moons", "--steps", "1", "--batch-size", "8", "--no-plots")
+@pytest.mark.parametrize(
+    "dataset, batch_size, message",
+    [
+        # train moons is full-batch: a --batch-size would have been dropped with no word, the run not the one
+        # asked for
+        (
+            "moons",
+            "8",
+            "chainrule train moons: --batch-size does not apply: moons trains on all 100 points at every step "
+            "(it applies to train digits and train names)",
+        ),
+        # Batch norm takes a variance over the batch: one example a batch fails at the first step, and the
+        # layer's own message (a shape, and eval()) said nothing of the option that caused it.
+        (
+            "names",
+            "1",
+            "chainrule train names: --batch-size 1: the model's batch norm takes a variance over each batch, "
+            "so a batch needs at least 2 examples (the lecture's is 32)",
+        ),
+    ],
+)
+def test_a_batch_size_the_run_cannot_use_is_a_usage_error(capsys, dataset, batch_size, message):
+    status, out, err = run_cli(capsys, "train", dataset, "--steps", "1", "--batch-size", batch_size, "--no-plots")
     assert status == 2
     assert out == ""
-    assert assert_one_clean_line(err) == (
-        "chainrule train moons: --batch-size does not apply: moons trains on all 100 points at every step "
-        "(it applies to train digits and train names)"
-    )
+    assert assert_one_clean_line(err) == message
 
 
 def test_a_save_into_a_read_only_folder_stops_before_training(capsys, tmp_path, monkeypatch):
@@ -519,18 +536,6 @@ def test_a_save_into_a_read_only_folder_stops_before_training(capsys, tmp_path, 
     assert out == ""
     assert assert_one_clean_line(err).startswith(f"chainrule demo: --save {folder / 'm.safetensors'}: cannot write")
     assert not (folder / "m.safetensors").exists()
-
-
-def test_names_with_a_batch_of_one_is_a_usage_error(capsys):
-    # Batch norm takes a variance over the batch: one example a batch fails at the first step, and the
-    # layer's own message (a shape, and eval()) said nothing of the option that caused it.
-    status, out, err = run_cli(capsys, "train", "names", "--steps", "1", "--batch-size", "1", "--no-plots")
-    assert status == 2
-    assert out == ""
-    assert assert_one_clean_line(err) == (
-        "chainrule train names: --batch-size 1: the model's batch norm takes a variance over each batch, "
-        "so a batch needs at least 2 examples (the lecture's is 32)"
-    )
 
 
 @pytest.mark.parametrize("option, name", [("--html", "page.html"), ("--svg", "graph.svg")])
